@@ -1,0 +1,252 @@
+#include "engine/hugetlb/hugetlb_pool.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "engine/hugetlb/compound_page.h"
+#include "engine/task.h"
+
+namespace hvo {
+
+HugetlbPool::HugetlbPool(Machine& machine, const Hstate& hstate, HugetlbVmemmapOps& ops)
+    : machine_(machine),
+      hstate_(hstate),
+      ops_(ops),
+      hugetlb_lock_(machine.lockdep().register_class("hugetlb_lock", LockKind::kSpin)) {}
+
+// --- the free list and the counters ------------------------------------------
+
+void HugetlbPool::enqueue(Pfn head) {
+  hugetlb_lock_.AssertHeld();
+  free_list_.push_back(head);
+  folios_[head] = FolioState::kFree;
+  ++counters_.free_huge_pages;
+}
+
+void HugetlbPool::unlink_free(Pfn head) {
+  hugetlb_lock_.AssertHeld();
+  auto it = std::find(free_list_.begin(), free_list_.end(), head);
+  HVO_CHECK(it != free_list_.end(), "free folio missing from the free list");
+  free_list_.erase(it);
+  --counters_.free_huge_pages;
+}
+
+void HugetlbPool::remove_hugetlb_folio(Pfn head, bool adjust_surplus) {
+  hugetlb_lock_.AssertHeld();
+  --counters_.nr_huge_pages;
+  if (adjust_surplus) --counters_.surplus_huge_pages;
+  folios_[head] = FolioState::kRemoved;
+}
+
+void HugetlbPool::add_hugetlb_folio(Pfn head, bool adjust_surplus) {
+  SpinLockGuard g(hugetlb_lock_);
+  HVO_CHECK(folios_.count(head) == 0 || folios_.at(head) == FolioState::kRemoved,
+            "add_hugetlb_folio of a folio already in the pool");
+  ++counters_.nr_huge_pages;
+  if (adjust_surplus) ++counters_.surplus_huge_pages;
+  enqueue(head);
+}
+
+// --- growing ---------------------------------------------------------------------
+
+std::optional<Pfn> HugetlbPool::alloc_fresh_folio_frames(Gfp gfp) {
+  BuddyAllocator& buddy = machine_.buddy();
+  std::optional<Pfn> head = hstate_.gigantic()
+                                ? buddy.alloc_contig_pages(gfp, hstate_.nr_pages(), FrameState::kHugetlbData)
+                                : buddy.alloc_pages(gfp, hstate_.order, FrameState::kHugetlbData);
+  if (!head) return std::nullopt;
+  // post_alloc_hook(): set_page_refcounted() on the head; the tails keep
+  // the 0 they had as free pages.
+  pages().store32(*head, PageWord32::kRefcount, 1);
+  prep_compound_page(pages(), *head, hstate_.order);
+  return head;
+}
+
+bool HugetlbPool::alloc_pool_folio() {
+  OperationScope op("alloc_fresh_hugetlb_folio");
+  // GFP for a pool page: __GFP_COMP | __GFP_RETRY_MAYFAIL | __GFP_NOWARN.
+  std::optional<Pfn> head = alloc_fresh_folio_frames(Gfp::kKernel | Gfp::kRetryMayFail | Gfp::kNoWarn);
+  if (!head) return false;
+  ops_.prep_new_hugetlb_folio(*this, *head);
+  SpinLockGuard g(hugetlb_lock_);
+  // __prep_account_new_huge_page() + enqueue_hugetlb_folio().
+  ++counters_.nr_huge_pages;
+  enqueue(*head);
+  return true;
+}
+
+uint64_t HugetlbPool::set_max_huge_pages(uint64_t count) {
+  OperationScope op("set_max_huge_pages");
+  std::vector<Pfn> to_free;
+  {
+    SpinLockGuard g(hugetlb_lock_);
+    // Surplus folios count towards a larger target first (adjust_pool_surplus).
+    while (counters_.surplus_huge_pages > 0 && persistent() < count) --counters_.surplus_huge_pages;
+    // Shrinking: free folios go, and so do free surplus ones
+    // (remove_pool_hugetlb_folio() + return_unused_surplus_pages()).
+    while (!free_list_.empty() && (persistent() > count || counters_.surplus_huge_pages > 0)) {
+      const Pfn head = free_list_.back();
+      const bool surplus = persistent() <= count;
+      unlink_free(head);
+      remove_hugetlb_folio(head, surplus);
+      to_free.push_back(head);
+    }
+  }
+  // update_and_free_pages_bulk(): the vmemmap restore may sleep, so it runs
+  // after hugetlb_lock is dropped.
+  free_removed(to_free);
+  for (;;) {
+    {
+      SpinLockGuard g(hugetlb_lock_);
+      if (persistent() >= count) return counters_.nr_huge_pages;
+    }
+    if (!alloc_pool_folio()) break;
+  }
+  SpinLockGuard g(hugetlb_lock_);
+  return counters_.nr_huge_pages;
+}
+
+bool HugetlbPool::free_removed_folio(Pfn head) {
+  OperationScope op("update_and_free_hugetlb_folio");
+  // On failure the model has put the folio back (add_hugetlb_folio).
+  if (!ops_.update_and_free_hugetlb_folio(*this, head)) return false;
+  SpinLockGuard g(hugetlb_lock_);
+  folios_.erase(head);
+  return true;
+}
+
+void HugetlbPool::free_removed(const std::vector<Pfn>& heads) {
+  for (Pfn head : heads) (void)free_removed_folio(head);
+}
+
+void HugetlbPool::free_folio_frames(Pfn head) {
+  // __free_pages(): put_page_testzero() of the reference the model's
+  // set_page_refcounted() gave; any other holder keeps the folio alive.
+  const RmwResult<int32_t> put = pages().add_return32(head, PageWord32::kRefcount, -1);
+  if (!put.ok || put.old != 0) return;
+  free_pages_prepare(pages(), machine_.violations(), head, hstate_.order);
+  if (hstate_.gigantic())
+    machine_.buddy().free_contig_range(head, hstate_.nr_pages());
+  else
+    machine_.buddy().free_pages(head, hstate_.order);
+}
+
+// --- owners ---------------------------------------------------------------------
+
+std::optional<Pfn> HugetlbPool::alloc_hugetlb_folio() {
+  OperationScope op("alloc_hugetlb_folio");
+  SpinLockGuard g(hugetlb_lock_);
+  if (free_list_.empty()) return std::nullopt;
+  // dequeue_hugetlb_folio_node_exact(): the most recently freed first.
+  const Pfn head = free_list_.back();
+  unlink_free(head);
+  folios_[head] = FolioState::kInUse;
+  // folio_ref_unfreeze(folio, 1) / set_page_refcounted(), under the lock.
+  pages().store32(head, PageWord32::kRefcount, 1);
+  return head;
+}
+
+void HugetlbPool::free_huge_folio(Pfn head) {
+  OperationScope op("free_huge_folio");
+  bool shed = false;
+  {
+    SpinLockGuard g(hugetlb_lock_);
+    auto it = folios_.find(head);
+    HVO_CHECK(it != folios_.end() && it->second == FolioState::kInUse, "free_huge_folio of a folio not in use");
+    if (counters_.surplus_huge_pages > 0) {
+      remove_hugetlb_folio(head, /*adjust_surplus=*/true);
+      shed = true;
+    } else {
+      enqueue(head);
+    }
+  }
+  if (shed) (void)free_removed_folio(head);
+}
+
+DissolveResult HugetlbPool::dissolve_free_hugetlb_folio(Pfn pfn, const std::function<void(Pfn head)>& under_lock) {
+  OperationScope op("dissolve_free_hugetlb_folio");
+  Pfn head{0};
+  {
+    SpinLockGuard g(hugetlb_lock_);
+    auto it = folios_.upper_bound(pfn);
+    if (it == folios_.begin()) return DissolveResult::kNotHugetlb;
+    --it;
+    if (pfn - it->first >= hstate_.nr_pages()) return DissolveResult::kNotHugetlb;
+    if (it->second != FolioState::kFree) return DissolveResult::kInUse;  // -EBUSY
+    head = it->first;
+    unlink_free(head);
+    remove_hugetlb_folio(head, /*adjust_surplus=*/false);
+    if (under_lock) under_lock(head);
+  }
+  return free_removed_folio(head) ? DissolveResult::kDissolved : DissolveResult::kRestoreFailed;
+}
+
+// --- statistics and observation ------------------------------------------------
+
+void HugetlbPool::note_optimized(uint64_t freed) {
+  optimized_.fetch_add(1, std::memory_order_relaxed);
+  pages_freed_.fetch_add(freed, std::memory_order_relaxed);
+}
+void HugetlbPool::note_restored(uint64_t allocated) {
+  restored_.fetch_add(1, std::memory_order_relaxed);
+  pages_allocated_.fetch_add(allocated, std::memory_order_relaxed);
+}
+void HugetlbPool::note_restore_failure() { restore_failures_.fetch_add(1, std::memory_order_relaxed); }
+
+VmemmapStats HugetlbPool::vmemmap_stats() const {
+  VmemmapStats s;
+  s.optimized = optimized_.load(std::memory_order_relaxed);
+  s.restored = restored_.load(std::memory_order_relaxed);
+  s.restore_failures = restore_failures_.load(std::memory_order_relaxed);
+  s.pages_freed = pages_freed_.load(std::memory_order_relaxed);
+  s.pages_allocated = pages_allocated_.load(std::memory_order_relaxed);
+  s.pages_saved_now = s.pages_freed - std::min(s.pages_freed, s.pages_allocated);
+  return s;
+}
+
+PoolCounters HugetlbPool::counters() const {
+  SpinLockGuard g(hugetlb_lock_);
+  return counters_;
+}
+
+std::vector<FolioSnapshot> HugetlbPool::folios() const {
+  SpinLockGuard g(hugetlb_lock_);
+  std::vector<FolioSnapshot> out;
+  out.reserve(folios_.size());
+  for (const auto& [head, state] : folios_) out.push_back(FolioSnapshot{head, state});
+  return out;
+}
+
+std::optional<FolioSnapshot> HugetlbPool::folio_of(Pfn pfn) const {
+  SpinLockGuard g(hugetlb_lock_);
+  auto it = folios_.upper_bound(pfn);
+  if (it == folios_.begin()) return std::nullopt;
+  --it;
+  if (pfn - it->first >= hstate_.nr_pages()) return std::nullopt;
+  return FolioSnapshot{it->first, it->second};
+}
+
+bool HugetlbPool::check_counters() const {
+  PoolCounters c;
+  uint64_t in_pool = 0, free = 0;
+  {
+    SpinLockGuard g(hugetlb_lock_);
+    c = counters_;
+    for (const auto& [head, state] : folios_) {
+      in_pool += state != FolioState::kRemoved;
+      free += state == FolioState::kFree;
+    }
+    if (free != free_list_.size()) free = ~uint64_t{0};
+  }
+  if (c.nr_huge_pages == in_pool && c.free_huge_pages == free && c.surplus_huge_pages <= c.nr_huge_pages)
+    return true;
+  Violation v = make_violation(ViolationKind::kInvariantBroken,
+                               fmt::format("pool counters nr {} free {} surplus {} but the pool holds {} folios, {} free",
+                                           c.nr_huge_pages, c.free_huge_pages, c.surplus_huge_pages, in_pool, free));
+  v.invariant = Invariant::kPoolCounters;
+  machine_.violations().record(std::move(v));
+  return false;
+}
+
+}  // namespace hvo

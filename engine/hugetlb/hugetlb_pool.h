@@ -1,0 +1,136 @@
+// The HugeTLB pool of one hstate (mm/hugetlb.c): growing and shrinking it as
+// a write to nr_hugepages does, handing folios to owners and taking them
+// back, dissolving free folios, and the counters.
+//
+// Lock rules (as the kernel's): hugetlb_lock (a spinlock) protects the free
+// list, the folio states and the counters. Nothing that may sleep runs
+// under it: the model's HVO and vmemmap restore run after the folio has
+// been taken off the lists and the lock dropped, as in
+// update_and_free_pages_bulk().
+//
+// Folio life cycle (host-side bookkeeping, the kernel's lists):
+//   (buddy) --alloc_pool_folio--> kFree <--> kInUse (owner)
+//   kFree --remove (shrink, dissolve, surplus free)--> kRemoved --model frees--> (buddy)
+//   kRemoved --restore failed: add_hugetlb_folio(surplus)--> kFree
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "engine/hugetlb/hstate.h"
+#include "engine/hugetlb/hugetlb_vmemmap_ops.h"
+#include "engine/locks/spinlock.h"
+#include "engine/machine.h"
+
+namespace hvo {
+
+enum class FolioState : uint8_t { kFree, kInUse, kRemoved };
+
+struct PoolCounters {
+  uint64_t nr_huge_pages = 0;
+  uint64_t free_huge_pages = 0;
+  uint64_t surplus_huge_pages = 0;
+};
+
+// Vmemmap figures, kept with relaxed atomics (statistics, not invariants).
+struct VmemmapStats {
+  uint64_t optimized = 0;        // folios optimized (cumulative)
+  uint64_t restored = 0;         // folios restored (cumulative)
+  uint64_t restore_failures = 0; // restores that could not allocate
+  uint64_t pages_freed = 0;      // vmemmap pages freed by HVO (cumulative)
+  uint64_t pages_allocated = 0;  // vmemmap pages allocated by restores (cumulative)
+  uint64_t pages_saved_now = 0;  // vmemmap pages currently not backed thanks to HVO
+};
+
+struct FolioSnapshot {
+  Pfn head;
+  FolioState state;
+};
+
+enum class DissolveResult : uint8_t { kNotHugetlb, kInUse, kDissolved, kRestoreFailed };
+
+class HugetlbPool {
+ public:
+  HugetlbPool(Machine& machine, const Hstate& hstate, HugetlbVmemmapOps& ops);
+  HugetlbPool(const HugetlbPool&) = delete;
+  HugetlbPool& operator=(const HugetlbPool&) = delete;
+
+  // --- what users of the pool do ------------------------------------------
+  // set_max_huge_pages(): a write of `count` to nr_hugepages. Grows with
+  // fresh folios until the persistent count is reached or an allocation
+  // fails; shrinks by freeing free folios (and free surplus ones). Returns
+  // the resulting nr_huge_pages.
+  uint64_t set_max_huge_pages(uint64_t count) EXCLUDES(hugetlb_lock_);
+  // An owner takes a free folio (alloc_hugetlb_folio() at fault time): it
+  // leaves the free list with refcount 1. nullopt when none is free.
+  [[nodiscard]] std::optional<Pfn> alloc_hugetlb_folio() EXCLUDES(hugetlb_lock_);
+  // free_huge_folio(): the owner dropped the last reference (refcount 0).
+  // Enqueued, or freed to buddy if the pool has surplus to shed.
+  void free_huge_folio(Pfn head) EXCLUDES(hugetlb_lock_);
+  // dissolve_free_hugetlb_folio(pfn): if pfn belongs to a free folio, take
+  // it out of the pool and free it to buddy (memory_failure, offlining).
+  // `under_lock`, if given, runs on the removed folio's head with
+  // hugetlb_lock still held (memory_failure's hwpoison_subpage_set()).
+  DissolveResult dissolve_free_hugetlb_folio(Pfn pfn, const std::function<void(Pfn head)>& under_lock = {})
+      EXCLUDES(hugetlb_lock_);
+
+  // --- for the models ------------------------------------------------------
+  // alloc_buddy_hugetlb_folio() / alloc_gigantic_folio(): frames from buddy
+  // (kHugetlbData), head refcount 1, prep_compound_page() done.
+  [[nodiscard]] std::optional<Pfn> alloc_fresh_folio_frames(Gfp gfp) EXCLUDES(hugetlb_lock_);
+  // __free_pages() / free_gigantic_folio() of a destroyed folio whose head
+  // the model set_page_refcounted(): the reference is put, and at zero the
+  // free_pages_prepare() checks run and the frames go back to buddy.
+  void free_folio_frames(Pfn head) EXCLUDES(hugetlb_lock_);
+  // add_hugetlb_folio(): (re)enters a folio into the pool, on the free list.
+  void add_hugetlb_folio(Pfn head, bool adjust_surplus) EXCLUDES(hugetlb_lock_);
+  void note_optimized(uint64_t vmemmap_pages_freed);
+  void note_restored(uint64_t vmemmap_pages_allocated);
+  void note_restore_failure();
+
+  // --- observation -----------------------------------------------------------
+  [[nodiscard]] PoolCounters counters() const EXCLUDES(hugetlb_lock_);
+  [[nodiscard]] VmemmapStats vmemmap_stats() const;
+  [[nodiscard]] std::vector<FolioSnapshot> folios() const EXCLUDES(hugetlb_lock_);
+  // The head of the pool folio containing pfn, whatever its state.
+  [[nodiscard]] std::optional<FolioSnapshot> folio_of(Pfn pfn) const EXCLUDES(hugetlb_lock_);
+  // pool-counters invariant: the counters match the folio states.
+  [[nodiscard]] bool check_counters() const EXCLUDES(hugetlb_lock_);
+
+  [[nodiscard]] const Hstate& hstate() const { return hstate_; }
+  [[nodiscard]] Machine& machine() const { return machine_; }
+  [[nodiscard]] StructPageAccess& pages() const { return machine_.pages(); }
+  SpinLock& hugetlb_lock() RETURN_CAPABILITY(hugetlb_lock_) { return hugetlb_lock_; }
+
+ private:
+  // One more persistent folio: allocate, let the model prepare it, enqueue.
+  bool alloc_pool_folio() EXCLUDES(hugetlb_lock_);
+  // enqueue_hugetlb_folio() / dequeue: the free list is LIFO like the kernel's.
+  void enqueue(Pfn head) REQUIRES(hugetlb_lock_);
+  void unlink_free(Pfn head) REQUIRES(hugetlb_lock_);
+  // remove_hugetlb_folio(): off the lists and out of the counters.
+  void remove_hugetlb_folio(Pfn head, bool adjust_surplus) REQUIRES(hugetlb_lock_);
+  [[nodiscard]] uint64_t persistent() const REQUIRES(hugetlb_lock_) {
+    return counters_.nr_huge_pages - counters_.surplus_huge_pages;
+  }
+  // Hands removed folios to the model's update_and_free; false if it failed.
+  bool free_removed_folio(Pfn head) EXCLUDES(hugetlb_lock_);
+  void free_removed(const std::vector<Pfn>& heads) EXCLUDES(hugetlb_lock_);
+
+  Machine& machine_;
+  const Hstate hstate_;
+  HugetlbVmemmapOps& ops_;
+  mutable SpinLock hugetlb_lock_;
+  PoolCounters counters_ GUARDED_BY(hugetlb_lock_);
+  std::vector<Pfn> free_list_ GUARDED_BY(hugetlb_lock_);
+  std::map<Pfn, FolioState> folios_ GUARDED_BY(hugetlb_lock_);
+
+  std::atomic<uint64_t> optimized_{0}, restored_{0}, restore_failures_{0};
+  std::atomic<uint64_t> pages_freed_{0}, pages_allocated_{0};
+};
+
+}  // namespace hvo

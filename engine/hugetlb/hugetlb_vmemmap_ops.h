@@ -1,0 +1,33 @@
+// What the HugeTLB pool asks of a model: the two steps whose order of
+// operations changed across the kernel's generations (and whose reorderings
+// are catalogued bugs: the hugetlb mark set after HVO, cleared before the
+// vmemmap is restored). The pool (engine) calls them; models/ implements
+// them. Everything else the pool does is the same in every generation.
+#pragma once
+
+#include "engine/types.h"
+
+namespace hvo {
+
+class HugetlbPool;
+
+class HugetlbVmemmapOps {
+ public:
+  virtual ~HugetlbVmemmapOps() = default;
+
+  // alloc_fresh_hugetlb_folio() between the allocation from buddy (the
+  // compound page prepared, head refcount 1) and the enqueue: the hugetlb
+  // mark, the vmemmap optimization and the refcount dropped (or frozen) to 0,
+  // in the generation's order. Runs without hugetlb_lock; may sleep.
+  virtual void prep_new_hugetlb_folio(HugetlbPool& pool, Pfn head) = 0;
+
+  // update_and_free_hugetlb_folio() for a folio already removed from the
+  // pool: restore the vmemmap, clear the hugetlb mark and hand the frames
+  // back with pool.free_folio_frames(). If the vmemmap pages cannot be
+  // allocated, the folio must be left whole (still optimized), put back with
+  // pool.add_hugetlb_folio(head, /*adjust_surplus=*/true), and false
+  // returned. Runs without hugetlb_lock; may sleep.
+  virtual bool update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) = 0;
+};
+
+}  // namespace hvo

@@ -1,0 +1,69 @@
+// The MMU: translates vmemmap addresses for one CPU, through its TLB or by
+// walking the kernel page tables as hardware does, and classifies faults.
+//
+// A fault is recorded in the ViolationLog and the access is not performed:
+//   ro-tail-write             a write through a present read-only entry
+//   not-present               an entry on the way is none, or points outside memory
+//   use-after-free            the walk reached a frame (table or target) that
+//                             is free or not in the state it must be in
+//   stale-tlb-use-after-free  a TLB hit whose frame was freed or reused since
+//                             the entry was filled (its generation moved on)
+// Not performing the faulting access keeps one bug from corrupting the
+// simulator's own state; the first violation is the finding.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "engine/page_table.h"
+#include "engine/phys_mem.h"
+#include "engine/tlb.h"
+#include "engine/violation.h"
+
+namespace hvo {
+
+enum class AccessType : uint8_t { kRead, kWrite };
+
+struct Translation {
+  bool ok = false;
+  PhysAddr phys{0};
+  Pfn frame{0};
+  std::optional<ViolationKind> fault;  // set when !ok
+};
+
+class Mmu {
+ public:
+  Mmu(PhysMem& mem, KernelPageTables& tables, ViolationLog& log, unsigned nr_cpus, unsigned tlb_entries);
+
+  // translate(cpu, address, read|write). `cpu` must be the calling task's CPU:
+  // only a CPU uses its own TLB.
+  [[nodiscard]] Translation translate(CpuId cpu, VmemmapAddr addr, AccessType type);
+
+  // flush_tlb_kernel_range(start, end): on return, no CPU will use a cached
+  // translation of [start, end). flush_tlb_all(): the same for everything.
+  void flush_tlb_kernel_range(VmemmapAddr start, VmemmapAddr end);
+  void flush_tlb_all();
+
+  [[nodiscard]] Tlb& tlb(CpuId cpu) { return *tlbs_.at(cpu.value()); }
+  [[nodiscard]] unsigned nr_cpus() const { return static_cast<unsigned>(tlbs_.size()); }
+  [[nodiscard]] uint64_t flushes() const { return flushes_.load(std::memory_order_relaxed); }
+
+ private:
+  Translation fault(ViolationKind kind, VmemmapAddr addr, std::optional<Pfn> frame, std::string message);
+  Translation walk_and_fill(Tlb& tlb, VmemmapAddr addr, AccessType type);
+  // Hardware reads an entry in one 64-bit access, whatever the kernel's
+  // policy for its own accesses.
+  [[nodiscard]] PteValue hw_read(PhysAddr entry) const {
+    return PteValue(mem_.load<uint64_t>(entry, std::memory_order_relaxed));
+  }
+
+  PhysMem& mem_;
+  KernelPageTables& tables_;
+  ViolationLog& log_;
+  std::vector<std::unique_ptr<Tlb>> tlbs_;
+  std::atomic<uint64_t> flushes_{0};
+};
+
+}  // namespace hvo

@@ -1,0 +1,164 @@
+#include "engine/page_table.h"
+
+#include "engine/task.h"
+
+namespace hvo {
+
+KernelPageTables::KernelPageTables(PhysMem& mem, BuddyAllocator& buddy, Lockdep& lockdep, PteAccess policy)
+    : mem_(mem),
+      buddy_(buddy),
+      policy_(policy),
+      init_mm_(lockdep.register_class("init_mm.page_table_lock", LockKind::kSpin),
+               lockdep.register_class("init_mm.mmap_lock", LockKind::kRwsem)) {}
+
+void KernelPageTables::boot() {
+  std::optional<Pfn> pgd = alloc_table(Gfp::kKernel);
+  HVO_CHECK(pgd.has_value(), "no memory for init_mm.pgd");
+  init_mm_.pgd = *pgd;
+}
+
+std::optional<Pfn> KernelPageTables::alloc_table(Gfp gfp) const {
+  std::optional<Pfn> pfn = buddy_.alloc_pages(gfp, Order(0), FrameState::kPageTable);
+  if (pfn) mem_.clear_page(*pfn);
+  return pfn;
+}
+
+PteValue KernelPageTables::read_entry(PhysAddr entry, PteAccess access) const {
+  sched_point(SchedEvent::kPteLoad, entry.value());
+  if (access == PteAccess::kOnce) {
+    // READ_ONCE(): a single-copy-atomic load. No ordering is implied; the
+    // kernel adds barriers where it needs them, and so do the models.
+    return PteValue(mem_.load<uint64_t>(entry, std::memory_order_relaxed));
+  }
+  // A plain `*ptep`: the compiler may split it; little-endian halves, low
+  // first. The schedule point between the halves lets a writer run there.
+  const uint64_t lo = mem_.load_plain32(entry);
+  sched_point(SchedEvent::kPteLoad, entry.value() + 4);
+  const uint64_t hi = mem_.load_plain32(entry + 4);
+  return PteValue(hi << 32 | lo);
+}
+
+void KernelPageTables::write_entry(PhysAddr entry, PteValue v, PteAccess access) const {
+  sched_point(SchedEvent::kPteStore, entry.value(), v.value());
+  if (access == PteAccess::kOnce) {
+    // WRITE_ONCE() (x86 native_set_pte): single-copy atomic, no ordering.
+    mem_.store<uint64_t>(entry, v.value(), std::memory_order_relaxed);
+    return;
+  }
+  mem_.store_plain32(entry, static_cast<uint32_t>(v.value()));
+  sched_point(SchedEvent::kPteStore, entry.value() + 4, v.value());
+  mem_.store_plain32(entry + 4, static_cast<uint32_t>(v.value() >> 32));
+}
+
+bool KernelPageTables::cmpxchg_entry(PhysAddr entry, PteValue& expected, PteValue desired) const {
+  sched_point(SchedEvent::kPteStore, entry.value(), desired.value());
+  uint64_t exp = expected.value();
+  // cmpxchg() is fully ordered in the kernel (a full barrier on each side).
+  const bool ok = mem_.compare_exchange<uint64_t>(entry, exp, desired.value(), std::memory_order_seq_cst);
+  expected = PteValue(exp);
+  return ok;
+}
+
+PhysAddr KernelPageTables::pgd_offset_k(VmemmapAddr addr) const {
+  return table_entry_addr(init_mm_.pgd, pgd_index(addr.value()));
+}
+
+PhysAddr KernelPageTables::next_level_entry(PteValue upper, unsigned index) {
+  HVO_CHECK(pte_present(upper) && !pmd_leaf(upper), "next_level_entry of a leaf or none entry");
+  return table_entry_addr(pte_pfn(upper), index);
+}
+
+std::optional<Pfn> KernelPageTables::populate_table(PhysAddr entry) {
+  PteValue e = read_entry(entry, PteAccess::kOnce);
+  if (pte_present(e)) return pte_pfn(e);
+  std::optional<Pfn> table = alloc_table(Gfp::kKernel);
+  if (!table) return std::nullopt;
+  // Boot runs on one CPU before anything else: a plain publish is enough
+  // here, but WRITE_ONCE costs nothing and keeps TSan quiet.
+  write_entry(entry, pfn_pte(*table, kPageTable), PteAccess::kOnce);
+  return table;
+}
+
+bool KernelPageTables::vmemmap_populate(VmemmapAddr start, VmemmapAddr end, VmemmapMapping mapping) {
+  HVO_CHECK(start.value() % kPageSize == 0 && end.value() % kPageSize == 0 && start < end,
+            "vmemmap_populate range must be page aligned and non-empty");
+  return mapping == VmemmapMapping::kBasePages ? populate_basepages(start, end) : populate_hugepages(start, end);
+}
+
+bool KernelPageTables::populate_basepages(VmemmapAddr start, VmemmapAddr end) {
+  for (VmemmapAddr a = start; a < end; a = a + kPageSize) {
+    // vmemmap_pgd_populate -> vmemmap_pud_populate -> vmemmap_pmd_populate
+    std::optional<Pfn> pud = populate_table(pgd_offset_k(a));
+    if (!pud) return false;
+    std::optional<Pfn> pmd = populate_table(table_entry_addr(*pud, pud_index(a.value())));
+    if (!pmd) return false;
+    const PhysAddr pmd_entry = table_entry_addr(*pmd, pmd_index(a.value()));
+    HVO_CHECK(!pmd_leaf(read_entry(pmd_entry, PteAccess::kOnce)), "base-page populate over a PMD leaf");
+    std::optional<Pfn> pte_table = populate_table(pmd_entry);
+    if (!pte_table) return false;
+    // vmemmap_pte_populate: a zeroed page (vmemmap_alloc_block_zero).
+    const PhysAddr pte = table_entry_addr(*pte_table, pte_index(a.value()));
+    if (pte_present(read_entry(pte, PteAccess::kOnce))) continue;
+    std::optional<Pfn> page = buddy_.alloc_pages(Gfp::kKernel, Order(0), FrameState::kVmemmap);
+    if (!page) return false;
+    mem_.clear_page(*page);
+    write_entry(pte, pfn_pte(*page, kPageKernel), PteAccess::kOnce);
+  }
+  return true;
+}
+
+bool KernelPageTables::populate_hugepages(VmemmapAddr start, VmemmapAddr end) {
+  const VmemmapAddr first(start.value() & ~(kPmdSize - 1));
+  for (VmemmapAddr a = first; a < end; a = a + kPmdSize) {
+    std::optional<Pfn> pud = populate_table(pgd_offset_k(a));
+    if (!pud) return false;
+    std::optional<Pfn> pmd = populate_table(table_entry_addr(*pud, pud_index(a.value())));
+    if (!pmd) return false;
+    const PhysAddr pmd_entry = table_entry_addr(*pmd, pmd_index(a.value()));
+    if (pte_present(read_entry(pmd_entry, PteAccess::kOnce))) continue;
+    // vmemmap_alloc_block_buf(PMD_SIZE) then vmemmap_set_pmd(); if no 2 MiB
+    // block is free, fall back to base pages for this range as the kernel does.
+    std::optional<Pfn> block = buddy_.alloc_pages(Gfp::kKernel, Order(kPmdShift - kPageShift), FrameState::kVmemmap);
+    if (!block) {
+      if (!populate_basepages(std::max(a, start), std::min(a + kPmdSize, end))) return false;
+      continue;
+    }
+    for (uint64_t i = 0; i < kPtrsPerTable; ++i) mem_.clear_page(*block + i);
+    write_entry(pmd_entry, pfn_pmd_leaf(*block, kPageKernel), PteAccess::kOnce);
+  }
+  return true;
+}
+
+SoftWalk KernelPageTables::walk(VmemmapAddr addr) const {
+  SoftWalk w;
+  auto load = [&](PhysAddr entry) { return PteValue(mem_.load<uint64_t>(entry, std::memory_order_relaxed)); };
+  w.level = SoftWalk::Level::kPgd;
+  w.entry = pgd_offset_k(addr);
+  w.value = load(w.entry);
+  if (!pte_present(w.value)) return w;
+  w.level = SoftWalk::Level::kPud;
+  w.entry = next_level_entry(w.value, pud_index(addr.value()));
+  w.value = load(w.entry);
+  if (!pte_present(w.value)) return w;
+  w.level = SoftWalk::Level::kPmd;
+  w.entry = next_level_entry(w.value, pmd_index(addr.value()));
+  w.value = load(w.entry);
+  if (!pte_present(w.value)) return w;
+  if (pmd_leaf(w.value)) {
+    w.present = true;
+    w.pmd_leaf = true;
+    w.writable = pte_write(w.value);
+    w.frame = pte_pfn(w.value) + pte_index(addr.value());
+    return w;
+  }
+  w.level = SoftWalk::Level::kPte;
+  w.entry = next_level_entry(w.value, pte_index(addr.value()));
+  w.value = load(w.entry);
+  if (!pte_present(w.value)) return w;
+  w.present = true;
+  w.writable = pte_write(w.value);
+  w.frame = pte_pfn(w.value);
+  return w;
+}
+
+}  // namespace hvo

@@ -1,0 +1,301 @@
+#include "models/invariant_checker.h"
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "engine/hugetlb/compound_page.h"
+#include "engine/pte.h"
+#include "engine/struct_page.h"
+#include "engine/task.h"
+
+namespace hvo {
+
+namespace {
+
+uint64_t count_of(const uint64_t (&counts)[kNumFrameStates], FrameState s) { return counts[static_cast<int>(s)]; }
+
+// What the kernel page tables hold, found by walking them from init_mm.pgd.
+struct TableCensus {
+  uint64_t table_frames = 0;         // distinct page-table frames reachable
+  uint64_t mapped_frames = 0;        // distinct frames mapped by leaves
+  uint64_t leaf_pages = 0;           // 4 KiB pages mapped (aliases counted)
+  uint64_t readonly_pages = 0;       // ... of which read-only
+  std::vector<std::string> problems;
+};
+
+TableCensus census(Machine& m) {
+  TableCensus c;
+  PhysMem& mem = m.mem();
+  std::vector<uint8_t> seen(mem.nr_frames(), 0);  // 1: table, 2: mapped
+  auto note_table = [&](Pfn t) {
+    if (!mem.valid(t) || mem.state(t) != FrameState::kPageTable) {
+      c.problems.push_back(fmt::format("an entry points to frame {:#x} ({}) as a table", t.value(),
+                                       mem.valid(t) ? std::string(to_string(mem.state(t))) : "outside memory"));
+      return false;
+    }
+    if (seen[t.value()] == 0) ++c.table_frames;
+    seen[t.value()] = 1;
+    return true;
+  };
+  auto note_leaf = [&](Pfn f, bool writable) {
+    ++c.leaf_pages;
+    c.readonly_pages += writable ? 0 : 1;
+    if (!mem.valid(f) || mem.state(f) != FrameState::kVmemmap) {
+      c.problems.push_back(fmt::format("vmemmap maps frame {:#x} ({})", f.value(),
+                                       mem.valid(f) ? std::string(to_string(mem.state(f))) : "outside memory"));
+      return;
+    }
+    if (seen[f.value()] == 0) ++c.mapped_frames;
+    seen[f.value()] = 2;
+  };
+  auto entries = [&](Pfn table, auto&& fn) {
+    for (unsigned i = 0; i < kPtrsPerTable; ++i) {
+      const PteValue e(mem.load<uint64_t>(table_entry_addr(table, i), std::memory_order_relaxed));
+      if (pte_present(e)) fn(e);
+    }
+  };
+  const Pfn pgd = m.page_tables().init_mm().pgd;
+  if (!note_table(pgd)) return c;
+  entries(pgd, [&](PteValue pgd_e) {
+    if (!note_table(pte_pfn(pgd_e))) return;
+    entries(pte_pfn(pgd_e), [&](PteValue pud_e) {
+      if (!note_table(pte_pfn(pud_e))) return;
+      entries(pte_pfn(pud_e), [&](PteValue pmd_e) {
+        if (pmd_leaf(pmd_e)) {
+          for (uint64_t i = 0; i < kPtrsPerTable; ++i) note_leaf(pte_pfn(pmd_e) + i, pte_write(pmd_e));
+          return;
+        }
+        if (!note_table(pte_pfn(pmd_e))) return;
+        entries(pte_pfn(pmd_e), [&](PteValue pte_e) { note_leaf(pte_pfn(pte_e), pte_write(pte_e)); });
+      });
+    });
+  });
+  return c;
+}
+
+}  // namespace
+
+BootFigures boot_figures(Machine& m) {
+  uint64_t counts[kNumFrameStates];
+  m.mem().count_states(counts);
+  return BootFigures{count_of(counts, FrameState::kVmemmap), count_of(counts, FrameState::kPageTable),
+                     count_of(counts, FrameState::kFree)};
+}
+
+uint64_t kernel_savings_per_folio(std::string_view model, const Hstate& h) {
+  // From the v17 cover letter and the 5.18 "reserve 1 page" change (e7d324850bfc).
+  const bool v17 = model == "v17";
+  if (h.order == kHstate2M.order) return v17 ? 6 : 7;
+  if (h.order == kHstate1G.order) return v17 ? 4094 : 4095;
+  return 0;
+}
+
+void InvariantChecker::broken(Invariant inv, std::string message, std::optional<Pfn> pfn) {
+  Violation v = make_violation(ViolationKind::kInvariantBroken, std::move(message));
+  v.invariant = inv;
+  v.pfn = pfn;
+  if (pfn) v.address = pfn_to_page(*pfn).value();
+  m_.violations().record(std::move(v));
+}
+
+bool InvariantChecker::check_frame_conservation() {
+  uint64_t counts[kNumFrameStates];
+  m_.mem().count_states(counts);
+  bool ok = true;
+  const TableCensus c = census(m_);
+  for (const std::string& p : c.problems) {
+    broken(Invariant::kFrameConservation, p);
+    ok = false;
+  }
+  if (c.table_frames != count_of(counts, FrameState::kPageTable)) {
+    broken(Invariant::kFrameConservation,
+           fmt::format("{} page-table frames, {} reachable from init_mm.pgd (a table leaked or was freed in use)",
+                       count_of(counts, FrameState::kPageTable), c.table_frames));
+    ok = false;
+  }
+  if (c.mapped_frames != count_of(counts, FrameState::kVmemmap)) {
+    broken(Invariant::kFrameConservation,
+           fmt::format("{} vmemmap frames, {} mapped by the vmemmap (a vmemmap page leaked)",
+                       count_of(counts, FrameState::kVmemmap), c.mapped_frames));
+    ok = false;
+  }
+  const uint64_t buddy_free = m_.buddy().counters().free_pages;
+  if (buddy_free != count_of(counts, FrameState::kFree)) {
+    broken(Invariant::kFrameConservation, fmt::format("{} free frames, buddy counts {}",
+                                                      count_of(counts, FrameState::kFree), buddy_free));
+    ok = false;
+  }
+  const uint64_t folios = pool_.folios().size();
+  if (count_of(counts, FrameState::kHugetlbData) != folios * pool_.hstate().nr_pages()) {
+    broken(Invariant::kFrameConservation,
+           fmt::format("{} hugetlb data frames for {} folios of {} pages",
+                       count_of(counts, FrameState::kHugetlbData), folios, pool_.hstate().nr_pages()));
+    ok = false;
+  }
+  if (count_of(counts, FrameState::kBuddy) != 0) {
+    broken(Invariant::kFrameConservation,
+           fmt::format("{} frames allocated from buddy with no owner", count_of(counts, FrameState::kBuddy)));
+    ok = false;
+  }
+  return m_.buddy().validate() && ok;
+}
+
+bool InvariantChecker::check_vmemmap_shape(Pfn head, bool optimized) {
+  const Hstate& h = pool_.hstate();
+  const uint64_t n = h.vmemmap_pages();
+  std::vector<SoftWalk> walks;
+  walks.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    walks.push_back(m_.page_tables().walk(pfn_to_page(head) + i * kPageSize));
+    if (!walks.back().present) {
+      broken(Invariant::kVmemmapShape, fmt::format("vmemmap page {} of the folio is not mapped", i), head);
+      return false;
+    }
+  }
+  std::map<uint64_t, uint64_t> owner;  // frame -> the page index that must own it alone
+  if (!optimized) {
+    for (uint64_t i = 0; i < n; ++i) {
+      if (!walks[i].writable) {
+        broken(Invariant::kVmemmapShape, fmt::format("restored folio: vmemmap page {} is read-only", i), head);
+        return false;
+      }
+      if (!owner.emplace(walks[i].frame.value(), i).second) {
+        broken(Invariant::kVmemmapShape,
+               fmt::format("restored folio: vmemmap pages {} and {} share frame {:#x}", owner[walks[i].frame.value()],
+                           i, walks[i].frame.value()),
+               head);
+        return false;
+      }
+    }
+    return true;
+  }
+  const std::vector<ExpectedVmemmapPage> shape = model_.optimized_shape(h);
+  for (uint64_t i = 0; i < n; ++i) {
+    const ExpectedVmemmapPage& want = shape[i];
+    if (walks[i].writable != want.writable) {
+      broken(Invariant::kVmemmapShape,
+             fmt::format("optimized folio: vmemmap page {} is {} but must be {}", i,
+                         walks[i].writable ? "writable" : "read-only", want.writable ? "writable" : "read-only"),
+             head);
+      return false;
+    }
+    if (want.alias_of >= 0) {
+      if (walks[i].frame != walks[want.alias_of].frame) {
+        broken(Invariant::kVmemmapShape,
+               fmt::format("optimized folio: vmemmap page {} maps frame {:#x}, not the reuse frame {:#x} of page {}",
+                           i, walks[i].frame.value(), walks[want.alias_of].frame.value(), want.alias_of),
+               head);
+        return false;
+      }
+    } else if (!owner.emplace(walks[i].frame.value(), i).second) {
+      broken(Invariant::kVmemmapShape,
+             fmt::format("optimized folio: vmemmap pages {} and {} share frame {:#x}", owner[walks[i].frame.value()],
+                         i, walks[i].frame.value()),
+             head);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool InvariantChecker::check_struct_page_contents(Pfn head, FolioState state) {
+  StructPageAccess& pages = m_.pages();
+  const uint64_t flags = pages.flags(head);
+  if ((flags & page_flag(PG_head)) == 0 || (flags & page_flag(PG_hugetlb)) == 0) {
+    broken(Invariant::kStructPageContents, fmt::format("pool folio head flags {:#x} lack PG_head or the hugetlb mark", flags),
+           head);
+    return false;
+  }
+  const int32_t ref = pages.page_ref_count(head);
+  if (ref < 0 || (state == FolioState::kFree && ref != 0) || (state == FolioState::kInUse && ref == 0)) {
+    broken(Invariant::kStructPageContents,
+           fmt::format("{} folio has refcount {}", state == FolioState::kFree ? "free" : "in-use", ref), head);
+    return false;
+  }
+  // Every tail is read through its own vmemmap address, so a remapped page
+  // that holds the wrong contents shows at every alias.
+  const uint64_t want = compound_head_value(head);
+  for (uint64_t i = 1; i < pool_.hstate().nr_pages(); ++i) {
+    const Pfn tail = head + i;
+    const uint64_t ch = pages.load(tail, PageWord::kCompoundHead);
+    if (ch != want) {
+      broken(Invariant::kStructPageContents,
+             fmt::format("tail {} says compound_head {:#x}, not head | 1 = {:#x}", i, ch, want), tail);
+      return false;
+    }
+    if (i >= 3 && pages.load(tail, PageWord::kMapping) != kTailMapping) {
+      broken(Invariant::kStructPageContents, fmt::format("tail {} lost TAIL_MAPPING", i), tail);
+      return false;
+    }
+    if (const int32_t tref = pages.page_ref_count(tail); tref != 0) {
+      broken(Invariant::kStructPageContents, fmt::format("tail {} has refcount {} (tails stay at 0)", i, tref), tail);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool InvariantChecker::check_savings() {
+  const Hstate& h = pool_.hstate();
+  const uint64_t per = kernel_savings_per_folio(model_.info().name, h);
+  bool ok = true;
+  if (model_.vmemmap_pages_freed_per_folio(h) != per) {
+    broken(Invariant::kSavings, fmt::format("model frees {} vmemmap pages per {} page, the kernel {}",
+                                            model_.vmemmap_pages_freed_per_folio(h), h.size_name, per));
+    ok = false;
+  }
+  uint64_t optimized = 0;
+  for (const FolioSnapshot& f : pool_.folios()) optimized += model_.vmemmap_optimized(f.head) ? 1 : 0;
+  const VmemmapStats s = pool_.vmemmap_stats();
+  if (s.pages_saved_now != optimized * per) {
+    broken(Invariant::kSavings, fmt::format("{} vmemmap pages saved for {} optimized folios of {} ({} each)",
+                                            s.pages_saved_now, optimized, h.size_name, per));
+    ok = false;
+  }
+  return ok;
+}
+
+bool InvariantChecker::check_quiescent() {
+  OperationScope op("check_quiescent");
+  bool ok = check_pool_counters();
+  ok = check_frame_conservation() && ok;
+  for (const FolioSnapshot& f : pool_.folios()) {
+    if (f.state == FolioState::kRemoved) continue;
+    ok = check_vmemmap_shape(f.head, model_.vmemmap_optimized(f.head)) && ok;
+    ok = check_struct_page_contents(f.head, f.state) && ok;
+  }
+  return check_savings() && ok;
+}
+
+bool InvariantChecker::check_all_returned() {
+  OperationScope op("check_all_returned");
+  bool ok = check_quiescent();
+  const PoolCounters pc = pool_.counters();
+  if (pc.nr_huge_pages != 0 || !pool_.folios().empty()) {
+    broken(Invariant::kPoolCounters, fmt::format("{} hugepages still in the pool after shrinking to 0", pc.nr_huge_pages));
+    ok = false;
+  }
+  uint64_t counts[kNumFrameStates];
+  m_.mem().count_states(counts);
+  const BootFigures now{count_of(counts, FrameState::kVmemmap), count_of(counts, FrameState::kPageTable),
+                        count_of(counts, FrameState::kFree)};
+  if (now.vmemmap_frames != boot_.vmemmap_frames || now.free_frames != boot_.free_frames) {
+    broken(Invariant::kFrameConservation,
+           fmt::format("not everything came back: vmemmap frames {} (boot {}), free frames {} (boot {})",
+                       now.vmemmap_frames, boot_.vmemmap_frames, now.free_frames, boot_.free_frames));
+    ok = false;
+  }
+  const TableCensus c = census(m_);
+  if (c.readonly_pages != 0 || c.leaf_pages != c.mapped_frames) {
+    broken(Invariant::kVmemmapShape,
+           fmt::format("vmemmap not fully restored: {} read-only pages, {} pages mapped onto {} frames",
+                       c.readonly_pages, c.leaf_pages, c.mapped_frames));
+    ok = false;
+  }
+  return ok;
+}
+
+}  // namespace hvo

@@ -1,0 +1,97 @@
+#include "stress/cmd_describe.h"
+
+#include <string>
+
+#include "engine/machine.h"
+#include "stress/flag_values.h"
+#include "stress/json_out.h"
+#include "stress/size_parse.h"
+#include "stress/text_out.h"
+#include "stress/usage_error.h"
+
+namespace po = boost::program_options;
+
+namespace hvo::cli {
+
+namespace {
+
+po::options_description describe_flags() {
+  const MachineConfig defaults;
+  po::options_description flags("describe flags");
+  flags.add_options()
+      ("memory", po::value<std::string>()->value_name("SIZE")->default_value(format_size(defaults.memory_bytes)),
+       "simulated RAM: a multiple of 2M in [64M, 1T] (64M, 4G, 1T, 4096K, bytes)")
+      ("cpus", po::value<std::string>()->value_name("N")->default_value(std::to_string(defaults.nr_cpus)),
+       "simulated CPUs (1..64)")
+      ("vmemmap", po::value<std::string>()->value_name("base|pmd")->default_value("base"),
+       "map the vmemmap with 4K base pages or 2M PMD leaves")
+      ("pte-access", po::value<std::string>()->value_name("once|plain")->default_value("once"),
+       "page-table entries read/written READ_ONCE/WRITE_ONCE-style, or plainly")
+      ("json", po::bool_switch(), "print one JSON object instead of text");
+  return flags;
+}
+
+MachineConfig config_from_flags(const po::variables_map& vm) {
+  MachineConfig config;
+  config.memory_bytes = parse_memory_flag("--memory", vm["memory"].as<std::string>());
+  config.nr_cpus = static_cast<unsigned>(
+      parse_count_flag("--cpus", vm["cpus"].as<std::string>(), 1, MachineConfig::kMaxCpus));
+  // The names are the engine's own (to_string), so describe prints back
+  // exactly the word the user gave.
+  using VM = VmemmapMapping;
+  config.vmemmap_mapping = parse_choice_flag<VM>(
+      "--vmemmap", vm["vmemmap"].as<std::string>(),
+      {{to_string(VM::kBasePages), VM::kBasePages}, {to_string(VM::kPmdLeaves), VM::kPmdLeaves}});
+  config.pte_access = parse_choice_flag<PteAccess>(
+      "--pte-access", vm["pte-access"].as<std::string>(),
+      {{to_string(PteAccess::kOnce), PteAccess::kOnce}, {to_string(PteAccess::kPlain), PteAccess::kPlain}});
+  // The flags are checked one by one above; this catches what only their
+  // combination can break, with the engine's own words.
+  if (std::string problem = config.validate(); !problem.empty()) throw UsageError("describe", problem);
+  return config;
+}
+
+std::string frames_and_bytes(uint64_t frames) {
+  return std::to_string(frames) + " (" + human_bytes(frames * kPageSize) + ")";
+}
+
+void print_text(std::ostream& out, const MachineSummary& s) {
+  print_fields(out, {
+      {"memory", human_bytes(s.memory_bytes) + " (" + std::to_string(s.memory_bytes) + " bytes)"},
+      {"frames", std::to_string(s.nr_frames) + " x " + human_bytes(kPageSize)},
+      {"cpus", std::to_string(s.nr_cpus)},
+      {"vmemmap mapping", s.vmemmap_mapping},
+      {"pte access", s.pte_access},
+      {"vmemmap range", "[" + hex(s.vmemmap_start) + ", " + hex(s.vmemmap_end) + ")"},
+      {"vmemmap frames", frames_and_bytes(s.vmemmap_frames)},
+      {"page-table frames", frames_and_bytes(s.page_table_frames)},
+      {"boot reserved frames", frames_and_bytes(s.boot_reserved_frames)},
+      {"free frames", frames_and_bytes(s.free_frames)},
+      {"resident host bytes", human_bytes(s.resident_bytes)},
+  });
+}
+
+ExitCode run_describe(const po::variables_map& vm, std::ostream& out) {
+  const Machine machine(config_from_flags(vm));
+  const MachineSummary summary = machine.summary();
+  if (vm["json"].as<bool>())
+    print_json(out, to_json(summary));
+  else
+    print_text(out, summary);
+  return ExitCode::kOk;
+}
+
+}  // namespace
+
+Command describe_command() {
+  return Command{
+      .name = "describe",
+      .synopsis = "describe [--memory SIZE] [--cpus N] [--vmemmap base|pmd] [--pte-access once|plain] [--json]",
+      .summary = "boot a simulated machine and print what it is made of",
+      .positionals = {},
+      .flags = describe_flags,
+      .run = run_describe,
+  };
+}
+
+}  // namespace hvo::cli

@@ -1,0 +1,16 @@
+// The process exit codes of hvo-stress, named once (ARCHITECTURE.md, CLI
+// contract). Scripts and CI branch on these numbers, so they never change.
+#pragma once
+
+namespace hvo::cli {
+
+enum class ExitCode : int {
+  kOk = 0,         // ran, no violation found
+  kViolation = 1,  // ran, the simulated kernel broke an invariant
+  kUsage = 2,      // bad command line or input; nothing was run
+  kInternal = 3,   // hvo-stress itself failed (InternalError or another exception)
+};
+
+[[nodiscard]] constexpr int to_int(ExitCode c) { return static_cast<int>(c); }
+
+}  // namespace hvo::cli

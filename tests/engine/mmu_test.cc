@@ -1,0 +1,174 @@
+#include "engine/mmu.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/engine/test_machine.h"
+
+namespace hvo {
+namespace {
+
+using testing::small_config;
+
+class MmuTest : public ::testing::Test {
+ protected:
+  MmuTest() : m_(small_config()), cpu0_(CpuId(0)), cpu1_(CpuId(1)) {}
+
+  // The PTE that maps pfn's struct page, and the frame behind it.
+  SoftWalk pte_of(Pfn pfn) { return m_.page_tables().walk(pfn_to_page(pfn)); }
+  VmemmapAddr page_start(Pfn pfn) { return pfn_to_page(pfn).page_aligned(); }
+
+  // Remaps the vmemmap page holding pfn's struct page onto a fresh copy, the
+  // way vmemmap_remap_alloc() restores a page, without flushing the TLB.
+  // Returns the old frame.
+  Pfn remap_to_copy(Pfn pfn) {
+    const SoftWalk w = pte_of(pfn);
+    std::optional<Pfn> copy = m_.buddy().alloc_pages(Gfp::kKernel, Order(0), FrameState::kVmemmap);
+    EXPECT_TRUE(copy.has_value());
+    m_.mem().copy_page(*copy, w.frame);
+    m_.page_tables().write_entry(w.entry, pfn_pte(*copy, kPageKernel));
+    return w.frame;
+  }
+
+  Machine m_;
+  Task cpu0_, cpu1_;
+  const Pfn kPfn{0x8000};
+};
+
+TEST_F(MmuTest, TranslatesThroughTheWalkThenTheTlb) {
+  TaskScope s(cpu0_);
+  Tlb& tlb = m_.mmu().tlb(CpuId(0));
+  const uint64_t misses = tlb.misses();
+  Translation t = m_.mmu().translate(CpuId(0), pfn_to_page(kPfn), AccessType::kRead);
+  ASSERT_TRUE(t.ok);
+  EXPECT_EQ(t.frame, pte_of(kPfn).frame);
+  EXPECT_EQ(t.phys, pfn_to_phys(t.frame) + pfn_to_page(kPfn).offset_in_page());
+  EXPECT_EQ(tlb.misses(), misses + 1);
+  const uint64_t hits = tlb.hits();
+  EXPECT_TRUE(m_.mmu().translate(CpuId(0), pfn_to_page(kPfn) + 8, AccessType::kWrite).ok);
+  EXPECT_EQ(tlb.hits(), hits + 1);
+  EXPECT_FALSE(m_.violations().any());
+}
+
+TEST_F(MmuTest, WriteThroughReadOnlyPteIsRoTailWrite) {
+  TaskScope s(cpu0_);
+  OperationScope op("memory_failure");
+  const SoftWalk w = pte_of(kPfn);
+  m_.page_tables().write_entry(w.entry, pte_wrprotect(w.value));
+  m_.mmu().flush_tlb_kernel_range(page_start(kPfn), page_start(kPfn) + kPageSize);
+
+  EXPECT_FALSE(m_.pages().store(kPfn, PageWord::kPrivate, 5));
+  ASSERT_EQ(m_.violations().count(ViolationKind::kRoTailWrite), 1u);
+  const Violation v = m_.violations().snapshot().at(0);
+  EXPECT_EQ(v.cpu, CpuId(0));
+  EXPECT_EQ(v.address, (pfn_to_page(kPfn) + 40).value());
+  EXPECT_EQ(v.pfn, kPfn);
+  EXPECT_EQ(v.frame, w.frame);
+  EXPECT_EQ(v.operation, "memory_failure");
+  // Reads through a read-only entry are fine, and the write was not done.
+  EXPECT_EQ(m_.pages().load(kPfn, PageWord::kPrivate), 0u);
+  EXPECT_EQ(m_.violations().count(), 1u);
+}
+
+TEST_F(MmuTest, CachedWritablePermissionSurvivesUntilTheFlush) {
+  TaskScope s0(cpu0_);
+  {
+    TaskScope s1(cpu1_);
+    EXPECT_TRUE(m_.pages().store(kPfn, PageWord::kIndex, 1));  // fills CPU 1's TLB, writable
+  }
+  const SoftWalk w = pte_of(kPfn);
+  m_.page_tables().write_entry(w.entry, pte_wrprotect(w.value));
+  {
+    TaskScope s1(cpu1_);
+    EXPECT_TRUE(m_.pages().store(kPfn, PageWord::kIndex, 2));  // stale but harmless: frame still live
+  }
+  m_.mmu().flush_tlb_kernel_range(page_start(kPfn), page_start(kPfn) + kPageSize);
+  {
+    TaskScope s1(cpu1_);
+    EXPECT_FALSE(m_.pages().store(kPfn, PageWord::kIndex, 3));
+  }
+  EXPECT_EQ(m_.violations().count(ViolationKind::kRoTailWrite), 1u);
+  EXPECT_EQ(m_.violations().count(), 1u);
+}
+
+TEST_F(MmuTest, NotPresentEntryIsRecorded) {
+  TaskScope s(cpu0_);
+  m_.page_tables().write_entry(pte_of(kPfn).entry, PteValue(0));
+  m_.mmu().flush_tlb_all();
+  EXPECT_EQ(m_.pages().load(kPfn, PageWord::kFlags), 0u);
+  EXPECT_EQ(m_.violations().count(ViolationKind::kNotPresent), 1u);
+}
+
+TEST_F(MmuTest, AccessToAFreedFrameIsUseAfterFree) {
+  TaskScope s(cpu0_);
+  const SoftWalk w = pte_of(kPfn);
+  m_.buddy().free_pages(w.frame, Order(0));  // freed while still mapped
+  m_.mmu().flush_tlb_all();
+  (void)m_.pages().load(kPfn, PageWord::kFlags);
+  ASSERT_EQ(m_.violations().count(ViolationKind::kUseAfterFree), 1u);
+  EXPECT_EQ(m_.violations().snapshot().at(0).frame, w.frame);
+}
+
+TEST_F(MmuTest, StaleTlbEntryUsedAfterTheOldFrameWasFreedIsCaught) {
+  TaskScope s0(cpu0_);
+  {
+    TaskScope s1(cpu1_);
+    (void)m_.pages().load(kPfn, PageWord::kFlags);  // CPU 1 caches the translation
+  }
+  const Pfn old = remap_to_copy(kPfn);
+  m_.buddy().free_pages(old, Order(0));  // freed with no flush in between: the bug
+  {
+    TaskScope s1(cpu1_);
+    (void)m_.pages().load(kPfn, PageWord::kFlags);
+  }
+  ASSERT_EQ(m_.violations().count(ViolationKind::kStaleTlbUseAfterFree), 1u);
+  const Violation v = m_.violations().snapshot().at(0);
+  EXPECT_EQ(v.cpu, CpuId(1));
+  EXPECT_EQ(v.frame, old);
+}
+
+TEST_F(MmuTest, StaleTlbEntryIsCaughtAfterTheFrameWasReused) {
+  TaskScope s0(cpu0_);
+  {
+    TaskScope s1(cpu1_);
+    (void)m_.pages().load(kPfn, PageWord::kFlags);
+  }
+  const Pfn old = remap_to_copy(kPfn);
+  m_.buddy().free_pages(old, Order(0));
+  // Reallocated as vmemmap again (buddy hands out the lowest free frame):
+  // the same state as before, a newer generation.
+  ASSERT_EQ(m_.buddy().alloc_pages(Gfp::kKernel, Order(0), FrameState::kVmemmap), old);
+  {
+    TaskScope s1(cpu1_);
+    (void)m_.pages().load(kPfn, PageWord::kFlags);
+  }
+  EXPECT_EQ(m_.violations().count(ViolationKind::kStaleTlbUseAfterFree), 1u);
+}
+
+TEST_F(MmuTest, FlushBeforeFreeIsClean) {
+  TaskScope s0(cpu0_);
+  {
+    TaskScope s1(cpu1_);
+    EXPECT_TRUE(m_.pages().store(kPfn, PageWord::kIndex, 1));
+  }
+  const Pfn old = remap_to_copy(kPfn);
+  EXPECT_TRUE(m_.pages().store(kPfn, PageWord::kIndex, 2));  // written into the copy by CPU 0
+  m_.mmu().flush_tlb_kernel_range(page_start(kPfn), page_start(kPfn) + kPageSize);
+  m_.buddy().free_pages(old, Order(0));
+  {
+    TaskScope s1(cpu1_);
+    EXPECT_EQ(m_.pages().load(kPfn, PageWord::kIndex), 2u);  // CPU 1 now sees the new frame
+  }
+  EXPECT_FALSE(m_.violations().any());
+}
+
+TEST_F(MmuTest, FlushCountsAndFlushAll) {
+  TaskScope s0(cpu0_);
+  const uint64_t before = m_.mmu().flushes();
+  (void)m_.pages().load(kPfn, PageWord::kFlags);
+  m_.mmu().flush_tlb_all();
+  EXPECT_EQ(m_.mmu().tlb(CpuId(0)).nr_valid(), 0u);
+  EXPECT_EQ(m_.mmu().flushes(), before + 1);
+}
+
+}  // namespace
+}  // namespace hvo

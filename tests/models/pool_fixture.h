@@ -1,0 +1,48 @@
+// A booted machine with a HugeTLB pool run by one model, for the pool and
+// model tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "engine/hugetlb/hugetlb_pool.h"
+#include "engine/machine.h"
+#include "engine/task.h"
+#include "models/invariant_checker.h"
+#include "models/registry.h"
+
+namespace hvo::testing {
+
+struct PoolWorld {
+  PoolWorld(std::string_view model_name, const Hstate& h, PteAccess access = PteAccess::kOnce,
+            std::set<std::string> reverts = {})
+      : machine(config(model_name, h, access)), task(CpuId(0)), scope(task) {
+    auto made = make_model(model_name, reverts, machine);
+    if (auto* err = std::get_if<std::string>(&made)) throw std::invalid_argument(*err);
+    model = std::move(std::get<std::unique_ptr<Model>>(made));
+    pool = std::make_unique<HugetlbPool>(machine, h, *model);
+    checker = std::make_unique<InvariantChecker>(machine, *pool, *model, boot_figures(machine));
+  }
+
+  static MachineConfig config(std::string_view model_name, const Hstate& h, PteAccess access) {
+    MachineConfig c;
+    // 1 GiB pages need naturally aligned GiBs free: 3 GiB leaves two.
+    c.memory_bytes = h.gigantic() ? uint64_t{3} << 30 : uint64_t{512} << 20;
+    c.vmemmap_mapping = find_model(model_name)->vmemmap_mapping;
+    c.pte_access = access;
+    c.nr_cpus = 4;
+    return c;
+  }
+
+  Machine machine;
+  Task task;
+  TaskScope scope;
+  std::unique_ptr<Model> model;
+  std::unique_ptr<HugetlbPool> pool;
+  std::unique_ptr<InvariantChecker> checker;
+};
+
+}  // namespace hvo::testing
