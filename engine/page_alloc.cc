@@ -13,7 +13,7 @@ std::optional<Pfn> PageAllocator::alloc_pages(Gfp gfp, Order order, FrameState u
 void PageAllocator::free_pages(Pfn pfn, Order order) {
   // put_page_testzero(): fully ordered, like atomic_dec_and_test().
   const RmwResult<int32_t> r = pages_.add_return32(pfn, PageWord32::kRefcount, -1);
-  if (r.ok && r.old == 0) buddy_.free_pages(pfn, order);
+  if (r.ok && r.value == 0) buddy_.free_pages(pfn, order);
 }
 
 void PageAllocator::free_reserved_page(Pfn pfn) {

@@ -46,11 +46,15 @@ bool StructPageAccess::store32(Pfn pfn, PageWord32 w, int32_t v, std::memory_ord
   return t.ok;
 }
 
-bool StructPageAccess::cmpxchg32(Pfn pfn, PageWord32 w, int32_t& expected, int32_t desired, std::memory_order mo) {
+CasOutcome StructPageAccess::cmpxchg32(Pfn pfn, PageWord32 w, int32_t& expected, int32_t desired,
+                                       std::memory_order mo) {
+  // A locked cmpxchg is a write cycle even when the comparison fails: it
+  // faults on a read-only page either way, as on x86.
   Translation t = translate(pfn, static_cast<unsigned>(w), AccessType::kWrite, SchedEvent::kPageRmw,
                             static_cast<uint32_t>(desired));
-  if (!t.ok) return false;
-  return mem_.compare_exchange<int32_t>(t.phys, expected, desired, mo);
+  if (!t.ok) return CasOutcome::kFault;
+  return mem_.compare_exchange<int32_t>(t.phys, expected, desired, mo) ? CasOutcome::kExchanged
+                                                                      : CasOutcome::kMismatch;
 }
 
 RmwResult<int32_t> StructPageAccess::add_return32(Pfn pfn, PageWord32 w, int32_t delta, std::memory_order mo) {

@@ -23,12 +23,14 @@
 
 namespace hvo {
 
-// The outcome of a read-modify-write: the old value, or !ok on a fault.
+// The outcome of a read-modify-write, or !ok on a fault.
 template <class T>
 struct RmwResult {
-  T old = 0;
+  T value = 0;  // the old value (fetch_or/fetch_and) or the new one (add_return32)
   bool ok = false;
 };
+
+enum class CasOutcome : uint8_t { kExchanged, kMismatch, kFault };
 
 class StructPageAccess {
  public:
@@ -42,10 +44,11 @@ class StructPageAccess {
 
   [[nodiscard]] int32_t load32(Pfn pfn, PageWord32 w, std::memory_order mo = std::memory_order_relaxed);
   bool store32(Pfn pfn, PageWord32 w, int32_t v, std::memory_order mo = std::memory_order_relaxed);
-  // atomic_cmpxchg(): true if it installed desired; else expected is updated.
-  // A fault returns false and leaves expected unchanged.
-  bool cmpxchg32(Pfn pfn, PageWord32 w, int32_t& expected, int32_t desired,
-                 std::memory_order mo = std::memory_order_seq_cst);
+  // atomic_try_cmpxchg(): kExchanged if it installed desired; kMismatch
+  // with expected updated to the current value; kFault (expected
+  // unchanged) when the access faulted.
+  CasOutcome cmpxchg32(Pfn pfn, PageWord32 w, int32_t& expected, int32_t desired,
+                       std::memory_order mo = std::memory_order_seq_cst);
   // atomic_add_return(): the new value.
   RmwResult<int32_t> add_return32(Pfn pfn, PageWord32 w, int32_t delta,
                                   std::memory_order mo = std::memory_order_seq_cst);

@@ -56,6 +56,13 @@ class Model : public HugetlbVmemmapOps {
   [[nodiscard]] virtual Pfn compound_head(Pfn pfn) = 0;
   // PageHuge() / folio_test_hugetlb(page_folio(page)).
   [[nodiscard]] virtual bool page_huge(Pfn pfn) = 0;
+  // get_page_unless_zero(page) (page_ref_add_unless(page, 1, 0)) as this
+  // generation implements it: a speculative reference on an arbitrary pfn,
+  // as compaction and the PFN walkers take.
+  [[nodiscard]] virtual bool get_page_unless_zero(Pfn pfn) = 0;
+  // put_page(page): drops a reference on the page's head; the last one frees
+  // it (a hugetlb folio into the pool, any other page to buddy).
+  virtual void put_page(HugetlbPool& pool, Pfn pfn) = 0;
   // memory_failure(pfn, 0) as this generation handles a hugetlb page (and,
   // for an ordinary page, the poison set then lifted again, as the
   // hwpoison-inject/unpoison test interface does).

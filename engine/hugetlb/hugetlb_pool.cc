@@ -68,11 +68,16 @@ bool HugetlbPool::alloc_pool_folio() {
   // GFP for a pool page: __GFP_COMP | __GFP_RETRY_MAYFAIL | __GFP_NOWARN.
   std::optional<Pfn> head = alloc_fresh_folio_frames(Gfp::kKernel | Gfp::kRetryMayFail | Gfp::kNoWarn);
   if (!head) return false;
-  ops_.prep_new_hugetlb_folio(*this, *head);
+  const bool unreferenced = ops_.prep_new_hugetlb_folio(*this, *head);
   SpinLockGuard g(hugetlb_lock_);
-  // __prep_account_new_huge_page() + enqueue_hugetlb_folio().
+  // __prep_account_new_huge_page(), then free_huge_folio()'s enqueue when
+  // the allocation's reference was the last one; otherwise the holder of
+  // the other reference frees it into the pool with its put_page().
   ++counters_.nr_huge_pages;
-  enqueue(*head);
+  if (unreferenced)
+    enqueue(*head);
+  else
+    folios_[*head] = FolioState::kInUse;
   return true;
 }
 
@@ -124,7 +129,7 @@ void HugetlbPool::free_folio_frames(Pfn head) {
   // __free_pages(): put_page_testzero() of the reference the model's
   // set_page_refcounted() gave; any other holder keeps the folio alive.
   const RmwResult<int32_t> put = pages().add_return32(head, PageWord32::kRefcount, -1);
-  if (!put.ok || put.old != 0) return;
+  if (!put.ok || put.value != 0) return;
   free_pages_prepare(pages(), machine_.violations(), head, hstate_.order);
   if (hstate_.gigantic())
     machine_.buddy().free_contig_range(head, hstate_.nr_pages());

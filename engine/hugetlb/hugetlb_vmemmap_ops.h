@@ -19,7 +19,10 @@ class HugetlbVmemmapOps {
   // compound page prepared, head refcount 1) and the enqueue: the hugetlb
   // mark, the vmemmap optimization and the refcount dropped (or frozen) to 0,
   // in the generation's order. Runs without hugetlb_lock; may sleep.
-  virtual void prep_new_hugetlb_folio(HugetlbPool& pool, Pfn head) = 0;
+  // Returns true when the folio's refcount reached 0 (the pool enqueues it);
+  // false when someone else still holds a reference (a speculative
+  // get_page_unless_zero() in between): their final put_page() frees it.
+  [[nodiscard]] virtual bool prep_new_hugetlb_folio(HugetlbPool& pool, Pfn head) = 0;
 
   // update_and_free_hugetlb_folio() for a folio already removed from the
   // pool: restore the vmemmap, clear the hugetlb mark and hand the frames

@@ -71,7 +71,7 @@ std::vector<ExpectedVmemmapPage> V17Model::optimized_shape(const Hstate& h) cons
 
 // --- mm/hugetlb.c ---------------------------------------------------------------------
 
-void V17Model::prep_new_hugetlb_folio(HugetlbPool& pool, Pfn head) {
+bool V17Model::prep_new_hugetlb_folio(HugetlbPool& pool, Pfn head) {
   OperationScope op("prep_new_huge_page");
   StructPageAccess& pages = machine_.pages();
   // HVO first, then the destructor: between the two the folio is not yet
@@ -81,9 +81,10 @@ void V17Model::prep_new_hugetlb_folio(HugetlbPool& pool, Pfn head) {
   pages.store(head + 1, PageWord::kPrivate, 0);  // hugetlb_set_page_subpool(page, NULL)
   pages.store(head + 2, PageWord::kPrivate, 0);  // set_hugetlb_cgroup(page, NULL)
   pages.fetch_and(head, PageWord::kPrivate, ~kHpgFreed);  // ClearHPageFreed()
-  // alloc_fresh_huge_page()'s put_page(): the last reference goes, and
+  // alloc_fresh_huge_page()'s put_page(): when that was the last reference,
   // free_huge_page() enqueues it (the pool does).
-  pages.add_return32(head, PageWord32::kRefcount, -1);
+  const RmwResult<int32_t> put = pages.add_return32(head, PageWord32::kRefcount, -1);
+  return put.ok && put.value == 0;
 }
 
 bool V17Model::update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) {
@@ -153,6 +154,37 @@ void V17Model::hwpoison_subpage_deliver(const Hstate& h, Pfn head) {
   }
 }
 
+bool V17Model::get_page_unless_zero(Pfn pfn) {
+  OperationScope op("get_page_unless_zero");
+  StructPageAccess& pages = machine_.pages();
+  // atomic_add_unless(&page->_refcount, 1, 0): read, and only try the
+  // cmpxchg when the count is not 0, so a free page is never written.
+  int32_t v = pages.load32(pfn, PageWord32::kRefcount);
+  while (v != 0) {
+    switch (pages.cmpxchg32(pfn, PageWord32::kRefcount, v, v + 1)) {
+      case CasOutcome::kExchanged: return true;
+      case CasOutcome::kFault: return false;  // recorded: a write to a read-only struct page
+      case CasOutcome::kMismatch: break;      // v now holds the current count
+    }
+  }
+  return false;
+}
+
+void V17Model::put_page(HugetlbPool& pool, Pfn pfn) {
+  OperationScope op("put_page");
+  StructPageAccess& pages = machine_.pages();
+  const Pfn head = compound_head(pfn);
+  // put_page_testzero(): fully ordered.
+  const RmwResult<int32_t> r = pages.add_return32(head, PageWord32::kRefcount, -1);
+  if (!r.ok || r.value != 0) return;
+  // The last reference: a compound page's destructor runs (free_huge_page()
+  // for a hugetlb folio), any other page goes back to buddy.
+  if (page_huge(head))
+    pool.free_huge_folio(head);
+  else
+    machine_.buddy().free_pages(head, Order(0));
+}
+
 void V17Model::memory_failure(HugetlbPool& pool, Pfn pfn) {
   OperationScope op("memory_failure");
   StructPageAccess& pages = machine_.pages();
@@ -160,13 +192,13 @@ void V17Model::memory_failure(HugetlbPool& pool, Pfn pfn) {
     // An ordinary page: TestSetPageHWPoison(p); the simulated injection is
     // then undone (unpoison_memory()), as nothing here takes pages offline.
     const RmwResult<uint64_t> r = pages.fetch_or(pfn, PageWord::kFlags, page_flag(PG_hwpoison));
-    if (r.ok && (r.old & page_flag(PG_hwpoison)) == 0) pages.clear_flag(pfn, PG_hwpoison);
+    if (r.ok && (r.value & page_flag(PG_hwpoison)) == 0) pages.clear_flag(pfn, PG_hwpoison);
     return;
   }
   // memory_failure_hugetlb(): the poison is first recorded on the head.
   const Pfn head = compound_head(pfn);
   const RmwResult<uint64_t> r = pages.fetch_or(head, PageWord::kFlags, page_flag(PG_hwpoison));
-  if (!r.ok || (r.old & page_flag(PG_hwpoison)) != 0) return;  // already being handled
+  if (!r.ok || (r.value & page_flag(PG_hwpoison)) != 0) return;  // already being handled
   // A free hugepage is dissolved: hwpoison_subpage_set() under hugetlb_lock,
   // then update_and_free_page() restores the vmemmap and delivers the poison.
   const DissolveResult res =

@@ -27,10 +27,12 @@ class V17Model final : public Model {
   V17Model(Machine& machine, std::set<std::string> reverts) : Model(machine, std::move(reverts)), remap_(machine) {}
 
   [[nodiscard]] const ModelInfo& info() const override { return kInfo; }
-  void prep_new_hugetlb_folio(HugetlbPool& pool, Pfn head) override;
+  [[nodiscard]] bool prep_new_hugetlb_folio(HugetlbPool& pool, Pfn head) override;
   bool update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) override;
   [[nodiscard]] Pfn compound_head(Pfn pfn) override;
   [[nodiscard]] bool page_huge(Pfn pfn) override;
+  [[nodiscard]] bool get_page_unless_zero(Pfn pfn) override;
+  void put_page(HugetlbPool& pool, Pfn pfn) override;
   void memory_failure(HugetlbPool& pool, Pfn pfn) override;
   [[nodiscard]] bool vmemmap_optimized(Pfn head) override;
   [[nodiscard]] std::vector<ExpectedVmemmapPage> optimized_shape(const Hstate& h) const override;

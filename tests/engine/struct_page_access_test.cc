@@ -38,13 +38,13 @@ TEST_F(StructPageAccessTest, RefcountAndMapcountAre32BitAtomics) {
   EXPECT_EQ(p.page_ref_count(kPfn), 0);
   EXPECT_EQ(p.load32(kPfn, PageWord32::kMapcount), -1);  // page_mapcount_reset() at boot
   int32_t expected = 0;
-  EXPECT_TRUE(p.cmpxchg32(kPfn, PageWord32::kRefcount, expected, 1));
+  EXPECT_EQ(p.cmpxchg32(kPfn, PageWord32::kRefcount, expected, 1), CasOutcome::kExchanged);
   expected = 0;
-  EXPECT_FALSE(p.cmpxchg32(kPfn, PageWord32::kRefcount, expected, 5));
+  EXPECT_EQ(p.cmpxchg32(kPfn, PageWord32::kRefcount, expected, 5), CasOutcome::kMismatch);
   EXPECT_EQ(expected, 1);
   RmwResult<int32_t> r = p.add_return32(kPfn, PageWord32::kRefcount, 2);
   EXPECT_TRUE(r.ok);
-  EXPECT_EQ(r.old, 3);
+  EXPECT_EQ(r.value, 3);
   EXPECT_EQ(p.load32(kPfn, PageWord32::kMapcount), -1);  // the neighbour word is intact
 }
 
@@ -75,7 +75,7 @@ TEST_F(StructPageAccessTest, FaultingAccessesAreNotPerformedAndCounted) {
   StructPageAccess& p = m_.pages();
   EXPECT_FALSE(p.set_flag(kPfn, PG_hwpoison));
   int32_t expected = 0;
-  EXPECT_FALSE(p.cmpxchg32(kPfn, PageWord32::kRefcount, expected, 1));
+  EXPECT_EQ(p.cmpxchg32(kPfn, PageWord32::kRefcount, expected, 1), CasOutcome::kFault);
   EXPECT_FALSE(p.add_return32(kPfn, PageWord32::kRefcount, 1).ok);
   EXPECT_EQ(p.flags(kPfn), 0u);
   EXPECT_EQ(p.page_ref_count(kPfn), 0);
