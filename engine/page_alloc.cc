@@ -18,8 +18,10 @@ void PageAllocator::free_pages(Pfn pfn, Order order) {
 
 void PageAllocator::free_reserved_page(Pfn pfn) {
   pages_.clear_flag(pfn, PG_reserved);
-  // init_page_count() then __free_page(): the reference memblock held.
-  pages_.store32(pfn, PageWord32::kRefcount, 1);
+  // The kernel's init_page_count() would overwrite a speculative reference
+  // taken meanwhile; putting the reference memblock's page holds (1 since
+  // memmap_init) frees it the same way when there is none, and leaves the
+  // freeing to the other holder's put_page() when there is.
   free_pages(pfn, Order(0));
 }
 

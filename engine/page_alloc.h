@@ -24,7 +24,7 @@ class PageAllocator {
   // goes back to buddy when that was the last reference.
   void free_pages(Pfn pfn, Order order);
   // free_reserved_page(): a memblock page (PG_reserved, refcount 1) given
-  // to buddy for the first time.
+  // to buddy for the first time, once its last reference is put.
   void free_reserved_page(Pfn pfn);
 
   BuddyAllocator& buddy() { return buddy_; }

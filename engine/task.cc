@@ -1,5 +1,6 @@
 #include "engine/task.h"
 
+#include <algorithm>
 #include <thread>
 
 namespace hvo {
@@ -10,6 +11,16 @@ Task& boot_task() {
   return task;
 }
 }  // namespace detail
+
+std::string operation_path(const Task& t) {
+  if (t.nr_operations == 0) return std::string(t.operation);
+  std::string path;
+  for (int i = 0; i < std::min(t.nr_operations, Task::kMaxOperations); ++i) {
+    if (!path.empty()) path += " > ";
+    path += t.operations[i];
+  }
+  return path;
+}
 
 void sched_blocked(SchedEvent event, uint64_t address) {
   Task& t = current();

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "engine/schedule_point.h"
@@ -36,7 +37,12 @@ struct Task {
   CpuId cpu;
   ScheduleHook* hook = nullptr;  // null in free mode
   uint64_t schedule_points = 0;  // counted in every mode
-  std::string_view operation = "idle";  // names a static string
+  std::string_view operation = "idle";  // the innermost operation under way (a static string)
+  // The operations under way, outermost first ("memory_failure" >
+  // "dissolve_free_hugetlb_folio" > ...), for fault records.
+  static constexpr int kMaxOperations = 8;
+  std::array<std::string_view, kMaxOperations> operations{};
+  int nr_operations = 0;
 
   // lockdep: locks held, innermost last.
   std::array<HeldLock, kMaxHeldLocks> held{};
@@ -74,8 +80,13 @@ class OperationScope {
  public:
   explicit OperationScope(std::string_view op) : task_(current()), prev_(task_.operation) {
     task_.operation = op;
+    if (task_.nr_operations < Task::kMaxOperations) task_.operations[task_.nr_operations] = op;
+    ++task_.nr_operations;
   }
-  ~OperationScope() { task_.operation = prev_; }
+  ~OperationScope() {
+    task_.operation = prev_;
+    --task_.nr_operations;
+  }
   OperationScope(const OperationScope&) = delete;
   OperationScope& operator=(const OperationScope&) = delete;
 
@@ -83,6 +94,9 @@ class OperationScope {
   Task& task_;
   std::string_view prev_;
 };
+
+// "outer > ... > inner": the operations under way, for a fault record.
+std::string operation_path(const Task& t);
 
 // The schedule point every shared access calls first.
 inline void sched_point(SchedEvent event, uint64_t address = 0, uint64_t value = 0) {

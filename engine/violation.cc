@@ -103,7 +103,7 @@ Violation make_violation(ViolationKind kind, std::string message) {
   v.invariant = invariant_of(kind);
   v.cpu = t.cpu;
   v.step = t.schedule_points;
-  v.operation = std::string(t.operation);
+  v.operation = operation_path(t);
   v.message = std::move(message);
   return v;
 }

@@ -5,6 +5,8 @@
 #include "engine/check.h"
 #include "stress/cmd_describe.h"
 #include "stress/cmd_list.h"
+#include "stress/cmd_pool.h"
+#include "stress/cmd_run.h"
 #include "stress/options_parse.h"
 #include "stress/usage_error.h"
 
@@ -19,7 +21,7 @@ namespace {
 constexpr std::string_view kProgram = "hvo-stress";
 
 const std::vector<Command>& commands() {
-  static const std::vector<Command> table = {describe_command(), list_command()};
+  static const std::vector<Command> table = {run_command(), pool_command(), describe_command(), list_command()};
   return table;
 }
 

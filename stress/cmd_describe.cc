@@ -1,6 +1,7 @@
 #include "stress/cmd_describe.h"
 
 #include <string>
+#include <string_view>
 
 #include "engine/machine.h"
 #include "stress/flag_values.h"
@@ -15,17 +16,24 @@ namespace hvo::cli {
 
 namespace {
 
+// A string-valued flag (converted later by flag_values.h) whose --help
+// shows `value_name` and the default.
+po::typed_value<std::string>* text_flag(const char* value_name, std::string_view default_value) {
+  return po::value<std::string>()->value_name(value_name)->default_value(std::string(default_value));
+}
+
 po::options_description describe_flags() {
-  const MachineConfig defaults;
+  const MachineConfig d;
+  const std::string memory_help = "simulated RAM: a multiple of 2M in [" + format_size(MachineConfig::kMinMemory) +
+                                  ", " + format_size(MachineConfig::kMaxMemory) + "] (64M, 4G, 4096K, bytes)";
+  const std::string cpus_help = "simulated CPUs (1.." + std::to_string(MachineConfig::kMaxCpus) + ")";
   po::options_description flags("describe flags");
   flags.add_options()
-      ("memory", po::value<std::string>()->value_name("SIZE")->default_value(format_size(defaults.memory_bytes)),
-       "simulated RAM: a multiple of 2M in [64M, 1T] (64M, 4G, 1T, 4096K, bytes)")
-      ("cpus", po::value<std::string>()->value_name("N")->default_value(std::to_string(defaults.nr_cpus)),
-       "simulated CPUs (1..64)")
-      ("vmemmap", po::value<std::string>()->value_name("base|pmd")->default_value("base"),
+      ("memory", text_flag("SIZE", format_size(d.memory_bytes)), memory_help.c_str())
+      ("cpus", text_flag("N", std::to_string(d.nr_cpus)), cpus_help.c_str())
+      ("vmemmap", text_flag("base|pmd", to_string(d.vmemmap_mapping)),
        "map the vmemmap with 4K base pages or 2M PMD leaves")
-      ("pte-access", po::value<std::string>()->value_name("once|plain")->default_value("once"),
+      ("pte-access", text_flag("once|plain", to_string(d.pte_access)),
        "page-table entries read/written READ_ONCE/WRITE_ONCE-style, or plainly")
       ("json", po::bool_switch(), "print one JSON object instead of text");
   return flags;

@@ -109,3 +109,16 @@ bool free_pages_prepare(StructPageAccess& pages, ViolationLog& log, Pfn head, Or
 }
 
 }  // namespace hvo
+
+namespace hvo {
+
+void free_compound_page(StructPageAccess& pages, BuddyAllocator& buddy, ViolationLog& log, Pfn head) {
+  const Order order = compound_order_of(pages.load(head + 1, PageWord::kCompoundInfo));
+  free_pages_prepare(pages, log, head, order);
+  if (order > BuddyAllocator::kMaxOrder)
+    buddy.free_contig_range(head, order.nr_pages());
+  else
+    buddy.free_pages(head, order);
+}
+
+}  // namespace hvo

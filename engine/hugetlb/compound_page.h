@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "engine/buddy.h"
 #include "engine/struct_page_access.h"
 #include "engine/types.h"
 #include "engine/violation.h"
@@ -42,5 +43,10 @@ void prep_compound_page(StructPageAccess& pages, Pfn head, Order order);
 // every struct page is reset to a free page's state (flags 0, refcount 0,
 // mapcount -1, no mapping, no compound_head). Returns whether all was well.
 bool free_pages_prepare(StructPageAccess& pages, ViolationLog& log, Pfn head, Order order);
+
+// free_compound_page(): a compound page whose last reference is gone goes
+// back to buddy whole, at the order page[1] records (free_contig_range()
+// for a gigantic one), after free_pages_prepare().
+void free_compound_page(StructPageAccess& pages, BuddyAllocator& buddy, ViolationLog& log, Pfn head);
 
 }  // namespace hvo

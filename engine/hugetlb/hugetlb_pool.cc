@@ -17,10 +17,20 @@ HugetlbPool::HugetlbPool(Machine& machine, const Hstate& hstate, HugetlbVmemmapO
 
 // --- the free list and the counters ------------------------------------------
 
+void HugetlbPool::set_folio_state(Pfn head, FolioState state) {
+  hugetlb_lock_.AssertHeld();
+  auto it = folios_.find(head);
+  if (it == folios_.end() || it->second.state == FolioState::kRemoved) {
+    folios_[head] = FolioRecord{state, next_generation_++};
+    return;
+  }
+  it->second.state = state;
+}
+
 void HugetlbPool::enqueue(Pfn head) {
   hugetlb_lock_.AssertHeld();
   free_list_.push_back(head);
-  folios_[head] = FolioState::kFree;
+  set_folio_state(head, FolioState::kFree);
   ++counters_.free_huge_pages;
 }
 
@@ -36,12 +46,12 @@ void HugetlbPool::remove_hugetlb_folio(Pfn head, bool adjust_surplus) {
   hugetlb_lock_.AssertHeld();
   --counters_.nr_huge_pages;
   if (adjust_surplus) --counters_.surplus_huge_pages;
-  folios_[head] = FolioState::kRemoved;
+  set_folio_state(head, FolioState::kRemoved);
 }
 
 void HugetlbPool::add_hugetlb_folio(Pfn head, bool adjust_surplus) {
   SpinLockGuard g(hugetlb_lock_);
-  HVO_CHECK(folios_.count(head) == 0 || folios_.at(head) == FolioState::kRemoved,
+  HVO_CHECK(folios_.count(head) == 0 || folios_.at(head).state == FolioState::kRemoved,
             "add_hugetlb_folio of a folio already in the pool");
   ++counters_.nr_huge_pages;
   if (adjust_surplus) ++counters_.surplus_huge_pages;
@@ -77,7 +87,7 @@ bool HugetlbPool::alloc_pool_folio() {
   if (unreferenced)
     enqueue(*head);
   else
-    folios_[*head] = FolioState::kInUse;
+    set_folio_state(*head, FolioState::kInUse);
   return true;
 }
 
@@ -114,11 +124,9 @@ uint64_t HugetlbPool::set_max_huge_pages(uint64_t count) {
 
 bool HugetlbPool::free_removed_folio(Pfn head) {
   OperationScope op("update_and_free_hugetlb_folio");
-  // On failure the model has put the folio back (add_hugetlb_folio).
-  if (!ops_.update_and_free_hugetlb_folio(*this, head)) return false;
-  SpinLockGuard g(hugetlb_lock_);
-  folios_.erase(head);
-  return true;
+  // On failure the model has put the folio back (add_hugetlb_folio); on
+  // success free_folio_frames() has forgotten it.
+  return ops_.update_and_free_hugetlb_folio(*this, head);
 }
 
 void HugetlbPool::free_removed(const std::vector<Pfn>& heads) {
@@ -126,15 +134,21 @@ void HugetlbPool::free_removed(const std::vector<Pfn>& heads) {
 }
 
 void HugetlbPool::free_folio_frames(Pfn head) {
+  {
+    // The pool lets go of the folio before its frames can reach buddy:
+    // once there, they may come straight back as a new folio at this head.
+    SpinLockGuard g(hugetlb_lock_);
+    auto it = folios_.find(head);
+    HVO_CHECK(it != folios_.end() && it->second.state == FolioState::kRemoved,
+              "freeing the frames of a folio still in the pool");
+    folios_.erase(it);
+  }
   // __free_pages(): put_page_testzero() of the reference the model's
-  // set_page_refcounted() gave; any other holder keeps the folio alive.
+  // set_page_refcounted() gave. A speculative holder keeps the compound
+  // page alive; its put_page() frees it (free_compound_page()).
   const RmwResult<int32_t> put = pages().add_return32(head, PageWord32::kRefcount, -1);
   if (!put.ok || put.value != 0) return;
-  free_pages_prepare(pages(), machine_.violations(), head, hstate_.order);
-  if (hstate_.gigantic())
-    machine_.buddy().free_contig_range(head, hstate_.nr_pages());
-  else
-    machine_.buddy().free_pages(head, hstate_.order);
+  free_compound_page(pages(), machine_.buddy(), machine_.violations(), head);
 }
 
 // --- owners ---------------------------------------------------------------------
@@ -146,7 +160,7 @@ std::optional<Pfn> HugetlbPool::alloc_hugetlb_folio() {
   // dequeue_hugetlb_folio_node_exact(): the most recently freed first.
   const Pfn head = free_list_.back();
   unlink_free(head);
-  folios_[head] = FolioState::kInUse;
+  set_folio_state(head, FolioState::kInUse);
   // folio_ref_unfreeze(folio, 1) / set_page_refcounted(), under the lock.
   pages().store32(head, PageWord32::kRefcount, 1);
   return head;
@@ -158,7 +172,8 @@ void HugetlbPool::free_huge_folio(Pfn head) {
   {
     SpinLockGuard g(hugetlb_lock_);
     auto it = folios_.find(head);
-    HVO_CHECK(it != folios_.end() && it->second == FolioState::kInUse, "free_huge_folio of a folio not in use");
+    HVO_CHECK(it != folios_.end() && it->second.state == FolioState::kInUse,
+              "free_huge_folio of a folio not in use");
     if (counters_.surplus_huge_pages > 0) {
       remove_hugetlb_folio(head, /*adjust_surplus=*/true);
       shed = true;
@@ -178,7 +193,7 @@ DissolveResult HugetlbPool::dissolve_free_hugetlb_folio(Pfn pfn, const std::func
     if (it == folios_.begin()) return DissolveResult::kNotHugetlb;
     --it;
     if (pfn - it->first >= hstate_.nr_pages()) return DissolveResult::kNotHugetlb;
-    if (it->second != FolioState::kFree) return DissolveResult::kInUse;  // -EBUSY
+    if (it->second.state != FolioState::kFree) return DissolveResult::kInUse;  // -EBUSY
     head = it->first;
     unlink_free(head);
     remove_hugetlb_folio(head, /*adjust_surplus=*/false);
@@ -219,7 +234,7 @@ std::vector<FolioSnapshot> HugetlbPool::folios() const {
   SpinLockGuard g(hugetlb_lock_);
   std::vector<FolioSnapshot> out;
   out.reserve(folios_.size());
-  for (const auto& [head, state] : folios_) out.push_back(FolioSnapshot{head, state});
+  for (const auto& [head, rec] : folios_) out.push_back(FolioSnapshot{head, rec.state, rec.generation});
   return out;
 }
 
@@ -229,7 +244,7 @@ std::optional<FolioSnapshot> HugetlbPool::folio_of(Pfn pfn) const {
   if (it == folios_.begin()) return std::nullopt;
   --it;
   if (pfn - it->first >= hstate_.nr_pages()) return std::nullopt;
-  return FolioSnapshot{it->first, it->second};
+  return FolioSnapshot{it->first, it->second.state, it->second.generation};
 }
 
 bool HugetlbPool::check_counters() const {
@@ -238,9 +253,9 @@ bool HugetlbPool::check_counters() const {
   {
     SpinLockGuard g(hugetlb_lock_);
     c = counters_;
-    for (const auto& [head, state] : folios_) {
-      in_pool += state != FolioState::kRemoved;
-      free += state == FolioState::kFree;
+    for (const auto& [head, rec] : folios_) {
+      in_pool += rec.state != FolioState::kRemoved;
+      free += rec.state == FolioState::kFree;
     }
     if (free != free_list_.size()) free = ~uint64_t{0};
   }

@@ -49,6 +49,10 @@ struct VmemmapStats {
 struct FolioSnapshot {
   Pfn head;
   FolioState state;
+  // Bumped each time a folio enters the pool at this head: two snapshots
+  // with the same generation and state saw the same folio, untouched.
+  uint64_t generation;
+  friend bool operator==(const FolioSnapshot&, const FolioSnapshot&) = default;
 };
 
 enum class DissolveResult : uint8_t { kNotHugetlb, kInUse, kDissolved, kRestoreFailed };
@@ -127,7 +131,14 @@ class HugetlbPool {
   mutable SpinLock hugetlb_lock_;
   PoolCounters counters_ GUARDED_BY(hugetlb_lock_);
   std::vector<Pfn> free_list_ GUARDED_BY(hugetlb_lock_);
-  std::map<Pfn, FolioState> folios_ GUARDED_BY(hugetlb_lock_);
+  struct FolioRecord {
+    FolioState state;
+    uint64_t generation;
+  };
+  // Sets a folio's state; a folio entering the pool gets a new generation.
+  void set_folio_state(Pfn head, FolioState state) REQUIRES(hugetlb_lock_);
+  std::map<Pfn, FolioRecord> folios_ GUARDED_BY(hugetlb_lock_);
+  uint64_t next_generation_ GUARDED_BY(hugetlb_lock_) = 1;
 
   std::atomic<uint64_t> optimized_{0}, restored_{0}, restore_failures_{0};
   std::atomic<uint64_t> pages_freed_{0}, pages_allocated_{0};

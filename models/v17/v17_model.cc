@@ -14,7 +14,10 @@ const ModelInfo V17Model::kInfo{
     .vmemmap_mapping = VmemmapMapping::kBasePages,
     .reverts = {{"raw-hwpoison",
                  "memory_failure sets PG_hwpoison on the raw tail page of a free optimized hugepage (before "
-                 "\"mm: hugetlb: set the PageHWPoison to the raw error page\")"}},
+                 "\"mm: hugetlb: set the PageHWPoison to the raw error page\")"},
+                {"d8f5f7e445f0",
+                 "the hugetlb mark is set after the vmemmap is optimized, as posted: memory_failure() sees an "
+                 "ordinary page and writes PG_hwpoison to a read-only tail"}},
 };
 
 namespace {
@@ -74,10 +77,16 @@ std::vector<ExpectedVmemmapPage> V17Model::optimized_shape(const Hstate& h) cons
 bool V17Model::prep_new_hugetlb_folio(HugetlbPool& pool, Pfn head) {
   OperationScope op("prep_new_huge_page");
   StructPageAccess& pages = machine_.pages();
-  // HVO first, then the destructor: between the two the folio is not yet
-  // PageHuge() but its tails are already read-only (fixed by d8f5f7e445f0).
+  // As posted, HVO ran first and the destructor was set after: between the
+  // two the folio is not yet PageHuge() but its tails are already read-only,
+  // and memory_failure() treats a tail as an ordinary page and writes to it.
+  // d8f5f7e445f0 ("hugetlb: set hugetlb page flag before optimizing
+  // vmemmap") marks the folio first; the model carries that fix unless it
+  // is reverted.
+  const bool mark_first = !reverted("d8f5f7e445f0");
+  if (mark_first) pages.set_flag(head, PG_hugetlb);  // set_compound_page_dtor(page, HUGETLB_PAGE_DTOR)
   free_huge_page_vmemmap(pool, head);
-  pages.set_flag(head, PG_hugetlb);  // set_compound_page_dtor(page, HUGETLB_PAGE_DTOR)
+  if (!mark_first) pages.set_flag(head, PG_hugetlb);
   pages.store(head + 1, PageWord::kPrivate, 0);  // hugetlb_set_page_subpool(page, NULL)
   pages.store(head + 2, PageWord::kPrivate, 0);  // set_hugetlb_cgroup(page, NULL)
   pages.fetch_and(head, PageWord::kPrivate, ~kHpgFreed);  // ClearHPageFreed()
@@ -178,9 +187,12 @@ void V17Model::put_page(HugetlbPool& pool, Pfn pfn) {
   const RmwResult<int32_t> r = pages.add_return32(head, PageWord32::kRefcount, -1);
   if (!r.ok || r.value != 0) return;
   // The last reference: a compound page's destructor runs (free_huge_page()
-  // for a hugetlb folio), any other page goes back to buddy.
+  // for a hugetlb folio, free_compound_page() for one no longer hugetlb),
+  // any other page goes back to buddy.
   if (page_huge(head))
     pool.free_huge_folio(head);
+  else if (pages.test_flag(head, PG_head))
+    free_compound_page(pages, machine_.buddy(), machine_.violations(), head);
   else
     machine_.buddy().free_pages(head, Order(0));
 }

@@ -5,8 +5,9 @@
 //   RESERVE_VMEMMAP_NR = 2: vmemmap pages 0 (head and the first tails'
 //   metadata) and 1 (the reuse page) keep their frames; pages 2..N-1 are
 //   remapped read-only onto page 1's frame and their frames freed.
-//   prep_new_huge_page() optimizes first and sets the hugetlb destructor
-//   after (the order a later fix, d8f5f7e445f0, reversed).
+//   prep_new_huge_page() as posted optimized first and set the hugetlb
+//   destructor after; the model carries the later fix d8f5f7e445f0 (mark
+//   first), which `--revert d8f5f7e445f0` undoes.
 //   update_and_free_page() restores first and clears the destructor after.
 //   memory_failure(): tail struct pages may be read-only, so a poisoned tail
 //   is recorded in head[4].private and moved to the raw page after restore

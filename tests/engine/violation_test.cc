@@ -35,13 +35,14 @@ TEST(Violation, EveryInvariantIsNamedAndDescribed) {
 TEST(Violation, MakeViolationStampsTheCurrentTask) {
   Task t{CpuId(3)};
   TaskScope scope(t);
+  OperationScope outer("free_huge_page_vmemmap");
   OperationScope op("vmemmap_remap_free");
   sched_point(SchedEvent::kPteLoad);
   sched_point(SchedEvent::kPteStore);
   Violation v = make_violation(ViolationKind::kRoTailWrite, "boom");
   EXPECT_EQ(v.cpu, CpuId(3));
   EXPECT_EQ(v.step, 2u);
-  EXPECT_EQ(v.operation, "vmemmap_remap_free");
+  EXPECT_EQ(v.operation, "free_huge_page_vmemmap > vmemmap_remap_free");
   EXPECT_NE(v.to_string().find("ro-tail-write"), std::string::npos);
   EXPECT_NE(v.to_string().find("vmemmap_remap_free"), std::string::npos);
 }

@@ -1,0 +1,131 @@
+#include "stress/actors.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "engine/struct_page.h"
+#include "engine/task.h"
+
+namespace hvo::stress {
+
+ActorCounters& ActorCounters::operator+=(const ActorCounters& o) {
+  for (int i = 0; i < kNumActorKinds; ++i) ops[i] += o.ops[i];
+  folios_owned += o.folios_owned;
+  speculative_refs += o.speculative_refs;
+  kpageflags_checked += o.kpageflags_checked;
+  return *this;
+}
+
+ActorKind pick_actor(const Workload& w, Rng& rng) {
+  const unsigned total = std::accumulate(w.weights.begin(), w.weights.end(), 0u);
+  uint64_t r = rng.below(total);
+  for (int i = 0; i < kNumActorKinds; ++i) {
+    if (r < w.weights[i]) return static_cast<ActorKind>(i);
+    r -= w.weights[i];
+  }
+  return ActorKind::kResizer;
+}
+
+namespace {
+
+// Half of the pfns an actor picks lie in a pool folio (where HVO happens),
+// the rest anywhere in memory.
+Pfn pick_pfn(ActorWorld& w, Rng& rng) {
+  if (rng.chance(50)) {
+    const std::vector<FolioSnapshot> folios = w.pool.folios();
+    if (!folios.empty()) {
+      const FolioSnapshot& f = folios[rng.below(folios.size())];
+      return f.head + rng.below(w.pool.hstate().nr_pages());
+    }
+  }
+  return Pfn(rng.below(w.machine.mem().nr_frames()));
+}
+
+void resize(ActorWorld& w, Rng& rng) {
+  OperationScope op("nr_hugepages_store");
+  const uint64_t nr = w.pool.counters().nr_huge_pages;
+  const int64_t delta = static_cast<int64_t>(rng.below(9)) - 4;
+  const uint64_t target = std::clamp<int64_t>(static_cast<int64_t>(nr) + delta, 0,
+                                              static_cast<int64_t>(w.max_pool_pages));
+  (void)w.pool.set_max_huge_pages(target);
+}
+
+void own(ActorWorld& w, Rng& rng, ActorCounters& c) {
+  OperationScope op("hugetlb_owner");
+  std::optional<Pfn> head = w.pool.alloc_hugetlb_folio();
+  if (!head) return;
+  ++c.folios_owned;
+  StructPageAccess& pages = w.machine.pages();
+  pages.add_return32(*head, PageWord32::kRefcount, 1);  // get_page()
+  // Mapping it: the compound mapcount lives in page[1] (folio->_entire_mapcount).
+  pages.add_return32(*head + 1, PageWord32::kMapcount, 1);
+  pages.set_flag(*head, PG_dirty);                            // set_page_dirty()
+  pages.store(*head + 2, PageWord::kPrivate, rng.next() | 1);  // hugetlb cgroup pointer
+  pages.store(*head + 2, PageWord::kPrivate, 0);
+  pages.clear_flag(*head, PG_dirty);
+  pages.add_return32(*head + 1, PageWord32::kMapcount, -1);
+  w.model.put_page(w.pool, *head);  // the extra reference
+  w.model.put_page(w.pool, *head);  // the allocation's: free_huge_folio() back to the pool
+}
+
+// stable_page_flags() of one pfn, checked as the kernel's hugepage-vmemmap
+// selftest checks it: a pool hugepage's head reads COMPOUND_HEAD|HUGE, every
+// other pfn of it COMPOUND_TAIL|HUGE, never a head. Only a folio seen in the
+// same pool state and generation before and after the reads is checked.
+void walk_pfn(ActorWorld& w, Rng& rng, ActorCounters& c) {
+  OperationScope op("stable_page_flags");
+  const Pfn pfn = pick_pfn(w, rng);
+  const std::optional<FolioSnapshot> before = w.pool.folio_of(pfn);
+  const uint64_t flags = w.machine.pages().flags(pfn);
+  const Pfn head = w.model.compound_head(pfn);
+  const bool huge = w.model.page_huge(pfn);
+  const std::optional<FolioSnapshot> after = w.pool.folio_of(pfn);
+  if (!before || !after || *before != *after || before->state == FolioState::kRemoved) return;
+  ++c.kpageflags_checked;
+  const uint64_t index = pfn - before->head;
+  const bool reads_head = head == pfn && (flags & page_flag(PG_head)) != 0;
+  const bool reads_tail = head != pfn;
+  const bool ok = huge && (index == 0 ? reads_head : reads_tail && !reads_head);
+  if (ok) return;
+  Violation v = make_violation(
+      ViolationKind::kInvariantBroken,
+      fmt::format("kpageflags: pfn {:#x} (page {} of hugepage {:#x}) reads {}{}{}", pfn.value(), index,
+                  before->head.value(), reads_head ? "COMPOUND_HEAD" : "", reads_tail ? "COMPOUND_TAIL" : "",
+                  huge ? "|HUGE" : " (not HUGE)"));
+  v.invariant = Invariant::kStructPageContents;
+  v.pfn = pfn;
+  v.address = pfn_to_page(pfn).value();
+  w.machine.violations().record(std::move(v));
+}
+
+void speculative_ref(ActorWorld& w, Rng& rng, ActorCounters& c) {
+  OperationScope op("speculative_ref");
+  const Pfn pfn = pick_pfn(w, rng);
+  if (!w.model.get_page_unless_zero(pfn)) return;
+  ++c.speculative_refs;
+  // What a PFN walker does with its reference: look at the page.
+  (void)w.machine.pages().flags(pfn);
+  w.model.put_page(w.pool, pfn);
+}
+
+}  // namespace
+
+void run_actor(ActorKind kind, ActorWorld& w, Rng& rng, ActorCounters& c) {
+  ++c.ops[static_cast<int>(kind)];
+  switch (kind) {
+    case ActorKind::kResizer: resize(w, rng); return;
+    case ActorKind::kOwner: own(w, rng, c); return;
+    case ActorKind::kPfnWalker: walk_pfn(w, rng, c); return;
+    case ActorKind::kSpeculativeRef: speculative_ref(w, rng, c); return;
+    case ActorKind::kMemoryFailure: w.model.memory_failure(w.pool, pick_pfn(w, rng)); return;
+    case ActorKind::kDissolve: {
+      OperationScope op("offline_pages");
+      (void)w.pool.dissolve_free_hugetlb_folio(pick_pfn(w, rng));
+      return;
+    }
+  }
+}
+
+}  // namespace hvo::stress

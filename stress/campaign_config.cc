@@ -1,0 +1,35 @@
+#include "stress/campaign_config.h"
+
+#include "stress/size_parse.h"
+
+namespace hvo::stress {
+
+uint64_t CampaignConfig::effective_memory() const {
+  if (memory_bytes != 0) return memory_bytes;
+  // Room for a pool of a few dozen 2 MiB pages, or a few 1 GiB ones.
+  return hstate.gigantic() ? uint64_t{4} << 30 : uint64_t{1} << 30;
+}
+
+std::string format_duration_ms(uint64_t ms) {
+  if (ms % 3600000 == 0) return std::to_string(ms / 3600000) + "h";
+  if (ms % 60000 == 0) return std::to_string(ms / 60000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+std::string CampaignConfig::command_line() const {
+  std::string c = "hvo-stress run --model " + model;
+  for (const std::string& r : reverts) c += " --revert " + r;
+  c += " --mode free --threads " + std::to_string(threads);
+  if (iterations) c += " --iterations " + std::to_string(*iterations);
+  if (duration_ms) c += " --duration " + format_duration_ms(*duration_ms);
+  c += " --seed " + std::to_string(seed);
+  c += " --workload " + workload;
+  c += " --hugepage-size " + std::string(hstate.size_name);
+  c += " --memory " + cli::format_size(effective_memory());
+  c += " --pte-access " + std::string(to_string(pte_access));
+  c += " --check-every " + std::to_string(check_every);
+  return c;
+}
+
+}  // namespace hvo::stress

@@ -1,0 +1,165 @@
+#include "stress/cmd_run.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <random>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "models/registry.h"
+#include "stress/campaign.h"
+#include "stress/campaign_json.h"
+#include "stress/duration_parse.h"
+#include "stress/finding_writer.h"
+#include "stress/flag_values.h"
+#include "stress/json_out.h"
+#include "stress/usage_error.h"
+
+namespace po = boost::program_options;
+
+namespace hvo::cli {
+
+namespace {
+
+using stress::CampaignConfig;
+using stress::CampaignResult;
+
+po::options_description run_flags() {
+  po::options_description flags("run flags");
+  flags.add_options()
+      ("model", po::value<std::string>()->value_name("M"), "the HVO model (hvo-stress list models)")
+      ("revert", po::value<std::vector<std::string>>()->value_name("FIX")->composing(),
+       "bring a fixed bug back (repeatable; hvo-stress list models shows each model's)")
+      ("mode", po::value<std::string>()->value_name("free")->default_value("free"),
+       "free: real threads, as fast as the machine goes")
+      ("threads", po::value<std::string>()->value_name("N")->default_value("2"), "simulated CPUs, one thread each (1..64)")
+      ("iterations", po::value<std::string>()->value_name("N"), "total operations over all threads")
+      ("duration", po::value<std::string>()->value_name("T"), "run this long instead (30s, 2m, 1h)")
+      ("seed", po::value<std::string>()->value_name("S"), "the seed of every random choice (default: a fresh one, printed)")
+      ("workload", po::value<std::string>()->value_name("NAME")->default_value(std::string(stress::kDefaultWorkload)),
+       "which actors, in which proportions (hvo-stress list workloads)")
+      ("hugepage-size", po::value<std::string>()->value_name("2M|1G")->default_value("2M"), "the hstate")
+      ("memory", po::value<std::string>()->value_name("SIZE"), "simulated RAM (default 1G for 2M pages, 4G for 1G)")
+      ("pte-access", po::value<std::string>()->value_name("once|plain")->default_value("once"),
+       "the walker's page-table entry accesses: READ_ONCE/WRITE_ONCE or plain")
+      ("check-every", po::value<std::string>()->value_name("N")->default_value("20000"),
+       "operations between stop-the-world invariant checks")
+      ("out", po::value<std::string>()->value_name("DIR")->default_value("hvo-stress-out"),
+       "where findings (replay files) are written")
+      ("json", po::bool_switch(), "print one JSON summary object on stdout");
+  return flags;
+}
+
+CampaignConfig config_from_flags(const po::variables_map& vm) {
+  CampaignConfig c;
+  if (!vm.count("model")) throw UsageError("--model", "is required (hvo-stress list models)");
+  c.model = vm["model"].as<std::string>();
+  if (vm.count("revert"))
+    for (const std::string& r : vm["revert"].as<std::vector<std::string>>()) c.reverts.insert(r);
+  if (std::string err = check_model_and_reverts(c.model, c.reverts); !err.empty())
+    throw UsageError(c.reverts.empty() || find_model(c.model) == nullptr ? "--model" : "--revert", err);
+  const std::string mode = vm["mode"].as<std::string>();
+  if (mode != "free")
+    throw UsageError("--mode", "'" + mode + "' is not available in this build (only: free)");
+  c.threads = static_cast<unsigned>(parse_count_flag("--threads", vm["threads"].as<std::string>(), 1, MachineConfig::kMaxCpus));
+  if (vm.count("iterations") && vm.count("duration"))
+    throw UsageError("--iterations", "and --duration cannot both be given");
+  if (vm.count("iterations"))
+    c.iterations = parse_count_flag("--iterations", vm["iterations"].as<std::string>(), 1, uint64_t{1} << 50);
+  else if (vm.count("duration"))
+    c.duration_ms = parse_duration_flag("--duration", vm["duration"].as<std::string>());
+  else
+    c.iterations = 100000;
+  c.seed = vm.count("seed") ? parse_count_flag("--seed", vm["seed"].as<std::string>(), 0, UINT64_MAX)
+                            : (uint64_t{std::random_device{}()} << 32 | std::random_device{}());
+  c.workload = vm["workload"].as<std::string>();
+  if (stress::find_workload(c.workload) == nullptr) {
+    std::string names;
+    for (const stress::Workload& w : stress::all_workloads()) names += (names.empty() ? "" : ", ") + std::string(w.name);
+    throw UsageError("--workload", "'" + c.workload + "' is not one of: " + names);
+  }
+  c.hstate = parse_choice_flag<Hstate>("--hugepage-size", vm["hugepage-size"].as<std::string>(),
+                                       {{"2M", kHstate2M}, {"1G", kHstate1G}});
+  if (vm.count("memory")) c.memory_bytes = parse_memory_flag("--memory", vm["memory"].as<std::string>());
+  if (c.hstate.gigantic() && c.effective_memory() < (uint64_t{4} << 30))
+    throw UsageError("--memory", "1G hugepages need at least 4G of memory");
+  c.pte_access = parse_choice_flag<PteAccess>("--pte-access", vm["pte-access"].as<std::string>(),
+                                              {{"once", PteAccess::kOnce}, {"plain", PteAccess::kPlain}});
+  c.check_every = parse_count_flag("--check-every", vm["check-every"].as<std::string>(), 1, uint64_t{1} << 40);
+  c.out_dir = vm["out"].as<std::string>();
+  if (c.out_dir.empty()) throw UsageError("--out", "empty directory name");
+  return c;
+}
+
+void print_text(std::ostream& out, const CampaignConfig& c, const CampaignResult& r) {
+  const stress::CampaignStats& s = r.stats;
+  const double rate = s.elapsed_s > 0 ? static_cast<double>(s.operations) / s.elapsed_s : 0;
+  const uint64_t cycles = std::min(s.vmemmap.optimized, s.vmemmap.restored);
+  std::string reverts;
+  for (const std::string& x : c.reverts) reverts += (reverts.empty() ? "" : ",") + x;
+  out << fmt::format("model {} (reverts: {}), free mode, {} threads, seed {}, workload {}, {} pages, pte {}\n",
+                     c.model, reverts.empty() ? "none" : reverts, c.threads, c.seed, c.workload, c.hstate.size_name,
+                     to_string(c.pte_access));
+  out << fmt::format("operations      {} in {:.2f} s ({:.0f}/s)\n", s.operations, s.elapsed_s, rate);
+  out << fmt::format("hugepages       {} optimized, {} restored ({:.0f} cycles/s), {} restore failures\n",
+                     s.vmemmap.optimized, s.vmemmap.restored, s.elapsed_s > 0 ? cycles / s.elapsed_s : 0.0,
+                     s.vmemmap.restore_failures);
+  out << fmt::format("vmemmap pages   {} freed, {} allocated back\n", s.vmemmap.pages_freed, s.vmemmap.pages_allocated);
+  out << fmt::format("checks          {} stop-the-world, {} kpageflags reads checked\n", s.quiescent_checks,
+                     s.actors.kpageflags_checked);
+  out << fmt::format("schedule points {}, TLB flushes {}, grace periods {}\n", s.schedule_points, s.tlb_flushes,
+                     s.grace_periods);
+  out << fmt::format("violations      {}\n", r.violation_count);
+  for (const Violation& v : r.violations) out << "  " << v.to_string() << "\n";
+}
+
+ExitCode run_run(const po::variables_map& vm, std::ostream& out) {
+  const CampaignConfig c = config_from_flags(vm);
+  stress::FindingWriter findings(c, std::cerr);
+  if (std::string err = findings.prepare(); !err.empty()) throw UsageError("--out", err);
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  auto progress = [&](uint64_t ops, uint64_t cycles, uint64_t violations, double elapsed) {
+    std::string remaining;
+    if (c.duration_ms) remaining = fmt::format("  remaining {:.0f}s", std::max(0.0, *c.duration_ms / 1000.0 - elapsed));
+    if (c.iterations && ops > 0)
+      remaining = fmt::format("  remaining ~{:.0f}s", elapsed * (static_cast<double>(*c.iterations) / ops - 1));
+    std::fprintf(stderr, "\r[hvo-stress] %5.1fs  ops %llu (%.0f/s)  hugepage cycles %llu  violations %llu%s   ", elapsed,
+                 static_cast<unsigned long long>(ops), elapsed > 0 ? ops / elapsed : 0.0,
+                 static_cast<unsigned long long>(cycles), static_cast<unsigned long long>(violations),
+                 remaining.c_str());
+    std::fflush(stderr);
+  };
+  CampaignResult r;
+  try {
+    r = stress::run_free_campaign(c, [&](const Violation& v) { findings.write(v); },
+                                  tty ? stress::ProgressSink(progress) : stress::ProgressSink());
+  } catch (const std::invalid_argument& e) {
+    throw UsageError("run", e.what());
+  }
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  if (vm["json"].as<bool>())
+    print_json(out, stress::summary_json(c, r, findings.files()));
+  else
+    print_text(out, c, r);
+  return r.violation_count == 0 ? ExitCode::kOk : ExitCode::kViolation;
+}
+
+}  // namespace
+
+Command run_command() {
+  return Command{
+      .name = "run",
+      .synopsis =
+          "run --model M [--revert FIX]... [--threads N] (--iterations N | --duration T) [--seed S] "
+          "[--workload NAME] [--hugepage-size 2M|1G] [--memory SIZE] [--pte-access once|plain] [--json] [--out DIR]",
+      .summary = "a stress campaign: threads allocate, free and access hugepages while checkers watch",
+      .positionals = {},
+      .flags = run_flags,
+      .run = run_run,
+  };
+}
+
+}  // namespace hvo::cli
