@@ -99,13 +99,12 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
   if (config.hstate.gigantic() && machine.buddy().counters().free_pages < 2 * config.hstate.nr_pages())
     throw std::invalid_argument("--memory is too small for 1G hugepages (at least 4G)");
 
-  Run run{config, *workload, ActorWorld{machine, pool, model, max_pool}, checker};
+  Run run{config, *workload, ActorWorld{machine, pool, model, max_pool}, checker, {}, {}, {}, Clock::now()};
   machine.violations().set_listener([&](const Violation& v) {
     on_finding(v);
     run.stop.store(true, std::memory_order_release);
   });
 
-  run.start = Clock::now();
   auto complete = [&run]() noexcept {
     // Stop-the-world: every thread is parked at the barrier.
     run.quiescent_checks.fetch_add(1, std::memory_order_relaxed);

@@ -87,7 +87,7 @@ const BadInput kBadInputs[] = {
     {"SwitchWithValue", {"describe", "--json=yes"}, "--json: takes no value"},
     {"StrayArgument", {"describe", "extra"}, "describe: unexpected argument 'extra'"},
     {"ListWithoutTopic", {"list"}, "list: missing TOPIC"},
-    {"ListUnknownTopic", {"list", "gadgets"}, "list: 'gadgets' is not one of: invariants, violations"},
+    {"ListUnknownTopic", {"list", "gadgets"}, "list: 'gadgets' is not one of: models, workloads, invariants, violations"},
     {"ListUnknownFlag", {"list", "invariants", "--verbose"}, "--verbose: unknown flag"},
     {"ListTwoTopics", {"list", "invariants", "violations"}, "list: unexpected argument 'violations'"},
     {"HelpUnknownCommand", {"help", "frobnicate"}, "help: unknown command 'frobnicate'"},
@@ -111,7 +111,9 @@ TEST(Cli, HelpListsEveryCommandAndTheExitCodes) {
     const testing::RunResult r = hvo_stress({flag});
     EXPECT_EQ(r.exit_code, kOk) << flag;
     EXPECT_THAT(r.out, HasSubstr("describe [--memory SIZE]"));
-    EXPECT_THAT(r.out, HasSubstr("list invariants|violations"));
+    EXPECT_THAT(r.out, HasSubstr("list models|workloads|invariants|violations"));
+    EXPECT_THAT(r.out, HasSubstr("run --model M"));
+    EXPECT_THAT(r.out, HasSubstr("pool --model M"));
     EXPECT_THAT(r.out, HasSubstr("exit codes: 0 ok, 1 violation found, 2 bad usage or input, 3 internal error"));
   }
 }
