@@ -216,17 +216,37 @@ bool InvariantChecker::check_struct_page_contents(Pfn head, FolioState state) {
     return false;
   }
   // Every tail is read through its own vmemmap address, so a remapped page
-  // that holds the wrong contents shows at every alias.
+  // that holds the wrong contents shows at every alias. In an optimized
+  // folio a tail's struct page is the one at the same offset of the page
+  // its vmemmap page aliases (optimized_shape()); when that is the head
+  // (a model whose tails alias page 0: the "fake heads" at 64, 128, ...),
+  // it must read as the head does, and the tail checks apply to the rest.
   const uint64_t want = compound_head_value(head);
+  const std::vector<ExpectedVmemmapPage> shape =
+      model_.vmemmap_optimized(head) ? model_.optimized_shape(pool_.hstate()) : std::vector<ExpectedVmemmapPage>{};
   for (uint64_t i = 1; i < pool_.hstate().nr_pages(); ++i) {
     const Pfn tail = head + i;
+    const uint64_t vpage = i / kStructPagesPerPage;
+    const uint64_t slot = vpage < shape.size() && shape[vpage].alias_of >= 0
+                              ? static_cast<uint64_t>(shape[vpage].alias_of) * kStructPagesPerPage +
+                                    i % kStructPagesPerPage
+                              : i;
+    if (slot == 0) {
+      if (const uint64_t alias_flags = pages.flags(tail); alias_flags != flags) {
+        broken(Invariant::kStructPageContents,
+               fmt::format("tail {} aliases the head but reads flags {:#x}, the head {:#x}", i, alias_flags, flags),
+               tail);
+        return false;
+      }
+      continue;
+    }
     const uint64_t ch = pages.load(tail, PageWord::kCompoundHead);
     if (ch != want) {
       broken(Invariant::kStructPageContents,
              fmt::format("tail {} says compound_head {:#x}, not head | 1 = {:#x}", i, ch, want), tail);
       return false;
     }
-    if (i >= 3 && pages.load(tail, PageWord::kMapping) != kTailMapping) {
+    if (slot >= 3 && pages.load(tail, PageWord::kMapping) != kTailMapping) {
       broken(Invariant::kStructPageContents, fmt::format("tail {} lost TAIL_MAPPING", i), tail);
       return false;
     }
@@ -282,10 +302,19 @@ bool InvariantChecker::check_all_returned() {
   m_.mem().count_states(counts);
   const BootFigures now{count_of(counts, FrameState::kVmemmap), count_of(counts, FrameState::kPageTable),
                         count_of(counts, FrameState::kFree)};
-  if (now.vmemmap_frames != boot_.vmemmap_frames || now.free_frames != boot_.free_frames) {
+  // A vmemmap PMD split by HVO stays split (the kernel never collapses the
+  // PTE table back into a leaf): those tables are the only frames allowed
+  // not to come back, and check_frame_conservation() has found each of them
+  // reachable from init_mm.pgd.
+  const uint64_t split_tables =
+      now.page_table_frames > boot_.page_table_frames ? now.page_table_frames - boot_.page_table_frames : 0;
+  if (now.vmemmap_frames != boot_.vmemmap_frames || now.free_frames + split_tables != boot_.free_frames ||
+      now.page_table_frames < boot_.page_table_frames) {
     broken(Invariant::kFrameConservation,
-           fmt::format("not everything came back: vmemmap frames {} (boot {}), free frames {} (boot {})",
-                       now.vmemmap_frames, boot_.vmemmap_frames, now.free_frames, boot_.free_frames));
+           fmt::format("not everything came back: vmemmap frames {} (boot {}), free frames {} (boot {}), page-table "
+                       "frames {} (boot {})",
+                       now.vmemmap_frames, boot_.vmemmap_frames, now.free_frames, boot_.free_frames,
+                       now.page_table_frames, boot_.page_table_frames));
     ok = false;
   }
   const TableCensus c = census(m_);

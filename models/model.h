@@ -54,6 +54,14 @@ class Model : public HugetlbVmemmapOps {
   // compound_head(page) as this generation computes it: the head's pfn for
   // a tail, the pfn itself otherwise. Reads struct pages through the MMU.
   [[nodiscard]] virtual Pfn compound_head(Pfn pfn) = 0;
+  // PageHead(page) as this generation computes it: the page is the head of
+  // a compound page, not a tail, nor an alias of a head (a "fake head",
+  // 5.18-7.0). The default is the definition for every generation: PG_head
+  // on a page that is its own compound_head(); a generation without fake
+  // heads could test PG_head alone.
+  [[nodiscard]] virtual bool page_head(Pfn pfn) {
+    return machine_.pages().test_flag(pfn, PG_head) && compound_head(pfn) == pfn;
+  }
   // PageHuge() / folio_test_hugetlb(page_folio(page)).
   [[nodiscard]] virtual bool page_huge(Pfn pfn) = 0;
   // get_page_unless_zero(page) (page_ref_add_unless(page, 1, 0)) as this

@@ -1,11 +1,12 @@
 #include "models/registry.h"
 
 #include "models/v17/v17_model.h"
+#include "models/v5_18/v5_18_model.h"
 
 namespace hvo {
 
 const std::vector<const ModelInfo*>& all_models() {
-  static const std::vector<const ModelInfo*> models = {&V17Model::kInfo};
+  static const std::vector<const ModelInfo*> models = {&V17Model::kInfo, &V518Model::kInfo};
   return models;
 }
 
@@ -39,6 +40,7 @@ std::variant<std::unique_ptr<Model>, std::string> make_model(std::string_view na
                                                             const std::set<std::string>& reverts, Machine& machine) {
   if (std::string err = check_model_and_reverts(name, reverts); !err.empty()) return err;
   if (name == V17Model::kInfo.name) return std::unique_ptr<Model>(std::make_unique<V17Model>(machine, reverts));
+  if (name == V518Model::kInfo.name) return std::unique_ptr<Model>(std::make_unique<V518Model>(machine, reverts));
   return "model '" + std::string(name) + "' is listed but cannot be made";
 }
 

@@ -78,15 +78,15 @@ void walk_pfn(ActorWorld& w, Rng& rng, ActorCounters& c) {
   OperationScope op("stable_page_flags");
   const Pfn pfn = pick_pfn(w, rng);
   const std::optional<FolioSnapshot> before = w.pool.folio_of(pfn);
-  const uint64_t flags = w.machine.pages().flags(pfn);
-  const Pfn head = w.model.compound_head(pfn);
+  // KPF_COMPOUND_HEAD is PageHead(), KPF_COMPOUND_TAIL PageTail(): as the
+  // model's generation computes them (fake heads included).
+  const bool reads_head = w.model.page_head(pfn);
+  const bool reads_tail = w.model.compound_head(pfn) != pfn;
   const bool huge = w.model.page_huge(pfn);
   const std::optional<FolioSnapshot> after = w.pool.folio_of(pfn);
   if (!before || !after || *before != *after || before->state == FolioState::kRemoved) return;
   ++c.kpageflags_checked;
   const uint64_t index = pfn - before->head;
-  const bool reads_head = head == pfn && (flags & page_flag(PG_head)) != 0;
-  const bool reads_tail = head != pfn;
   const bool ok = huge && (index == 0 ? reads_head : reads_tail && !reads_head);
   if (ok) return;
   Violation v = make_violation(
@@ -100,9 +100,18 @@ void walk_pfn(ActorWorld& w, Rng& rng, ActorCounters& c) {
   w.machine.violations().record(std::move(v));
 }
 
+// A speculative PFN walker (compaction's isolate_migratepages_block(),
+// page_idle, ...): it looks at a pfn, and only if it looks like a page it
+// could use (an order-0 page, not part of a compound page, in use) does it
+// try get_page_unless_zero() — a moment later, by which time the page may
+// have been freed and reused (the race of bd225530a4c7).
 void speculative_ref(ActorWorld& w, Rng& rng, ActorCounters& c) {
   OperationScope op("speculative_ref");
   const Pfn pfn = pick_pfn(w, rng);
+  StructPageAccess& pages = w.machine.pages();
+  const bool compound = (pages.flags(pfn) & page_flag(PG_head)) != 0 ||
+                        is_tail_word(pages.load(pfn, PageWord::kCompoundHead));
+  if (compound || pages.page_ref_count(pfn) == 0) return;
   if (!w.model.get_page_unless_zero(pfn)) return;
   ++c.speculative_refs;
   // What a PFN walker does with its reference: look at the page.

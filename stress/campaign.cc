@@ -60,9 +60,16 @@ void cpu_main(Run& run, Barrier& sync, unsigned cpu, ActorCounters& counters, ui
   const std::optional<uint64_t> quota =
       run.config.iterations ? std::optional<uint64_t>((*run.config.iterations + n - 1) / n) : std::nullopt;
   uint64_t done = 0;
+  // In --duration mode a round also ends when the time is up, so that slow
+  // operations (1 GiB pages) do not carry a campaign far past it.
+  const auto time_up = [&] {
+    return run.config.duration_ms &&
+           seconds_since(run.start) * 1000 >= static_cast<double>(*run.config.duration_ms);
+  };
   try {
     for (;;) {
-      for (uint64_t k = 0; k < round && (!quota || done < *quota) && !run.stop.load(std::memory_order_relaxed);
+      for (uint64_t k = 0; k < round && (!quota || done < *quota) && !run.stop.load(std::memory_order_relaxed) &&
+                           !time_up();
            ++k, ++done) {
         run_actor(pick_actor(run.workload, rng), run.world, rng, counters);
         run.operations.fetch_add(1, std::memory_order_relaxed);

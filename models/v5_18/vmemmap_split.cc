@@ -1,0 +1,106 @@
+#include "models/v5_18/vmemmap_split.h"
+
+#include <atomic>
+
+#include "engine/pte.h"
+#include "engine/task.h"
+#include "models/v5_18/set_pte.h"
+
+namespace hvo::v5_18 {
+
+namespace {
+// GFP_PGTABLE_KERNEL: what pte_alloc_one_kernel() asks for.
+constexpr Gfp kGfpPgtableKernel = Gfp::kKernel | Gfp::kZero;
+}  // namespace
+
+VmemmapResult VmemmapSplitter::split_if_leaf(PhysAddr pmd, VmemmapAddr start) {
+  if (fixes_.pmd_page_under_lock) return split_vmemmap_huge_pmd(pmd, start);
+  if (!pmd_leaf(m_.page_tables().read_entry(pmd))) return VmemmapResult::kOk;
+  return split_vmemmap_huge_pmd(pmd, start);
+}
+
+std::optional<Pfn> VmemmapSplitter::pmd_page_if_leaf_locked(PhysAddr pmd, SpinLock& ptl) {
+  ptl.AssertHeld();
+  const PteValue e = m_.page_tables().read_entry(pmd);
+  if (!pmd_leaf(e)) return std::nullopt;
+  return pte_pfn(e);
+}
+
+std::optional<Pfn> VmemmapSplitter::pmd_page_if_leaf(PhysAddr pmd) {
+  if (!fixes_.page_table_lock) {
+    const PteValue e = m_.page_tables().read_entry(pmd);
+    return pmd_leaf(e) ? std::optional<Pfn>(pte_pfn(e)) : std::nullopt;
+  }
+  SpinLock& ptl = m_.page_tables().init_mm().page_table_lock;
+  SpinLockGuard g(ptl);
+  return pmd_page_if_leaf_locked(pmd, ptl);
+}
+
+VmemmapResult VmemmapSplitter::split_vmemmap_huge_pmd(PhysAddr pmd, VmemmapAddr start) {
+  OperationScope op("split_vmemmap_huge_pmd");
+  KernelPageTables& pt = m_.page_tables();
+  std::optional<Pfn> head;
+  if (fixes_.pmd_page_under_lock) {
+    head = pmd_page_if_leaf(pmd);
+    if (!head) return VmemmapResult::kOk;  // split already, by someone else
+  } else {
+    // 5.18: `struct page *page = pmd_page(*pmd);` with no lock, trusting
+    // the pmd_leaf() test the caller made a moment ago.
+    head = pte_pfn(pt.read_entry(pmd));
+  }
+  // pte_alloc_one_kernel(&init_mm): may sleep, so outside the spinlock.
+  const std::optional<Pfn> pgtable = pt.alloc_table(kGfpPgtableKernel);
+  if (!pgtable) return VmemmapResult::kNoMemory;
+  fill_table(*pgtable, *head, start);
+  if (!fixes_.page_table_lock) {
+    populate_and_flush(pmd, *pgtable, start);
+    return VmemmapResult::kOk;
+  }
+  SpinLock& ptl = pt.init_mm().page_table_lock;
+  SpinLockGuard g(ptl);
+  install_or_free_locked(pmd, *pgtable, start, ptl);
+  return VmemmapResult::kOk;
+}
+
+void VmemmapSplitter::fill_table(Pfn pgtable, Pfn head, VmemmapAddr start) {
+  // The table is private until installed: pmd_populate_kernel(&init_mm,
+  // &__pmd, pgtable) on a local pmd only serves pte_offset_kernel() here.
+  bool reported = false;
+  for (unsigned i = 0; i < kPtrsPerTable; ++i) {
+    const VmemmapAddr addr = start + uint64_t{i} * kPageSize;
+    const PhysAddr pte = table_entry_addr(pgtable, pte_index(addr.value()));
+    const PteValue entry = pfn_pte(head + i, kPageKernel);  // mk_pte(page + i, PAGE_KERNEL)
+    if (reported) {
+      m_.page_tables().write_entry(pte, entry);
+      continue;
+    }
+    // One report per table: a wrong block is wrong for all 512 entries.
+    reported = !set_pte_at(m_, pte, addr, entry);
+  }
+}
+
+void VmemmapSplitter::install_or_free_locked(PhysAddr pmd, Pfn pgtable, VmemmapAddr start, SpinLock& ptl) {
+  ptl.AssertHeld();
+  // likely(pmd_leaf(*pmd)): nobody split it while the table was filled.
+  if (pmd_leaf(m_.page_tables().read_entry(pmd))) {
+    populate_and_flush(pmd, pgtable, start);
+    return;
+  }
+  // pte_free_kernel(&init_mm, pgtable): another walk installed its table first.
+  m_.buddy().free_pages(pgtable, Order(0));
+}
+
+void VmemmapSplitter::populate_and_flush(PhysAddr pmd, Pfn pgtable, VmemmapAddr start) {
+  // smp_wmb(): "Make pte visible before pmd. See comment in pmd_install()."
+  // A walker that finds the new pmd (the MMU, another CPU's software walk)
+  // goes on to read the PTEs through it with a dependent load; the barrier
+  // orders the 512 PTE stores above before the pmd store below, so it finds
+  // them filled, never zero. A release fence is the C++ form of that
+  // store->store order.
+  std::atomic_thread_fence(std::memory_order_release);
+  m_.page_tables().write_entry(pmd, pfn_pte(pgtable, kPageTable));  // pmd_populate_kernel(&init_mm, pmd, pgtable)
+  // The old leaf may still be cached (splintered) in any CPU's TLB.
+  m_.mmu().flush_tlb_kernel_range(start, start + kPmdSize);
+}
+
+}  // namespace hvo::v5_18

@@ -1,0 +1,78 @@
+// Splitting a PMD-mapped vmemmap block into a PTE table, on demand, as 5.18's
+// mm/sparse-vmemmap.c does before it remaps part of the block
+// (split_vmemmap_huge_pmd(), 3bc2b6a72596, made concurrent by d8d55f5616cf).
+//
+// x86-64 maps the vmemmap with 2 MiB PMD leaves: one leaf holds the struct
+// pages of 128 MiB of memory, 64 hugepages of 2 MiB. The first HVO in such a
+// region replaces the leaf by a table of 512 PTEs mapping the same frames
+// PAGE_KERNEL; later HVOs in the region find the table and do not split.
+// Tables are never merged back into a leaf.
+//
+// Concurrency (the caller holds mmap_read_lock(&init_mm), so several walks
+// may split the same PMD at once):
+//   d8d55f5616cf  the new table is installed under init_mm.page_table_lock
+//                 and only if the PMD is still a leaf; otherwise it is freed.
+//                 Revert: installed unconditionally, without the lock (the
+//                 read lock alone does not exclude another splitter: one
+//                 table leaks and the PTEs another walk wrote into the other
+//                 are lost). Before d8d55f5616cf the kernel serialized walks
+//                 with mmap_write_lock(&init_mm); the revert is the read lock
+//                 without the page-table lock, the hazard the commit closed.
+//   3ce2c24cb68f  the block's first frame (pmd_page(*pmd)) is read under
+//                 the lock, together with the leaf test. Revert: 5.18's
+//                 code, which tested pmd_leaf(*pmd) in vmemmap_pmd_range()
+//                 and read pmd_page(*pmd) later, unlocked: if another split
+//                 installed its table in between, the "block" is the
+//                 page-table page and the new PTEs map the wrong frames.
+#pragma once
+
+#include <optional>
+
+#include "engine/machine.h"
+
+namespace hvo::v5_18 {
+
+// What the walk's int returns say, as values: 0, -ENOMEM, and a BUG() the
+// kernel would not have survived (the walk stopped; the state is as the
+// BUG left it).
+enum class VmemmapResult : uint8_t { kOk, kNoMemory, kBug };
+
+struct SplitFixes {
+  bool page_table_lock = true;      // d8d55f5616cf
+  bool pmd_page_under_lock = true;  // 3ce2c24cb68f
+};
+
+class VmemmapSplitter {
+ public:
+  VmemmapSplitter(Machine& machine, SplitFixes fixes) : m_(machine), fixes_(fixes) {}
+
+  // What vmemmap_pmd_range() does with each PMD before walking its PTEs:
+  // 5.18's `if (pmd_leaf(*pmd)) split_vmemmap_huge_pmd(pmd, addr & PMD_MASK)`,
+  // or with 3ce2c24cb68f an unconditional call that tests the leaf itself,
+  // under the lock. `start` is the PMD-aligned address the entry maps.
+  [[nodiscard]] VmemmapResult split_if_leaf(PhysAddr pmd, VmemmapAddr start);
+
+ private:
+  // split_vmemmap_huge_pmd(pmd, start).
+  [[nodiscard]] VmemmapResult split_vmemmap_huge_pmd(PhysAddr pmd, VmemmapAddr start);
+  // The block's first frame, or nullopt when the PMD no longer maps a
+  // block: `head = pmd_leaf(*pmd) ? pmd_page(*pmd) : NULL` under
+  // init_mm.page_table_lock (3ce2c24cb68f), or without it when d8d55f5616cf
+  // is reverted too.
+  [[nodiscard]] std::optional<Pfn> pmd_page_if_leaf(PhysAddr pmd);
+  [[nodiscard]] std::optional<Pfn> pmd_page_if_leaf_locked(PhysAddr pmd, SpinLock& ptl) REQUIRES(ptl);
+  // Fills the new table: set_pte_at(pte_offset_kernel(&__pmd, addr),
+  // mk_pte(head + i, PAGE_KERNEL)) for the 512 PTEs.
+  void fill_table(Pfn pgtable, Pfn head, VmemmapAddr start);
+  // The install step under the lock (d8d55f5616cf): the leaf test again,
+  // then pmd_install or pte_free_kernel.
+  void install_or_free_locked(PhysAddr pmd, Pfn pgtable, VmemmapAddr start, SpinLock& ptl) REQUIRES(ptl);
+  // smp_wmb(); pmd_populate_kernel(&init_mm, pmd, pgtable);
+  // flush_tlb_kernel_range(start, start + PMD_SIZE).
+  void populate_and_flush(PhysAddr pmd, Pfn pgtable, VmemmapAddr start);
+
+  Machine& m_;
+  const SplitFixes fixes_;
+};
+
+}  // namespace hvo::v5_18
