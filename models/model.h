@@ -66,11 +66,15 @@ class Model : public HugetlbVmemmapOps {
   [[nodiscard]] virtual bool page_huge(Pfn pfn) = 0;
   // get_page_unless_zero(page) (page_ref_add_unless(page, 1, 0)) as this
   // generation implements it: a speculative reference on an arbitrary pfn,
-  // as compaction and the PFN walkers take.
-  [[nodiscard]] virtual bool get_page_unless_zero(Pfn pfn) = 0;
-  // put_page(page): drops a reference on the page's head; the last one frees
-  // it (a hugetlb folio into the pool, any other page to buddy).
-  virtual void put_page(HugetlbPool& pool, Pfn pfn) = 0;
+  // as compaction and the PFN walkers take. The default is the 5.x one,
+  // atomic_add_unless(&page->_refcount, 1, 0), with no fake-head or RCU
+  // protection.
+  [[nodiscard]] virtual bool get_page_unless_zero(Pfn pfn);
+  // put_page(page): drops a reference on the page's head (compound_head()
+  // of this generation); the last one frees it: free_huge_folio() for a
+  // hugetlb folio, free_compound_page() for another compound page, buddy
+  // for an order-0 page. The same in every generation.
+  void put_page(HugetlbPool& pool, Pfn pfn);
   // memory_failure(pfn, 0) as this generation handles a hugetlb page (and,
   // for an ordinary page, the poison set then lifted again, as the
   // hwpoison-inject/unpoison test interface does).

@@ -163,40 +163,6 @@ void V17Model::hwpoison_subpage_deliver(const Hstate& h, Pfn head) {
   }
 }
 
-bool V17Model::get_page_unless_zero(Pfn pfn) {
-  OperationScope op("get_page_unless_zero");
-  StructPageAccess& pages = machine_.pages();
-  // atomic_add_unless(&page->_refcount, 1, 0): read, and only try the
-  // cmpxchg when the count is not 0, so a free page is never written.
-  int32_t v = pages.load32(pfn, PageWord32::kRefcount);
-  while (v != 0) {
-    switch (pages.cmpxchg32(pfn, PageWord32::kRefcount, v, v + 1)) {
-      case CasOutcome::kExchanged: return true;
-      case CasOutcome::kFault: return false;  // recorded: a write to a read-only struct page
-      case CasOutcome::kMismatch: break;      // v now holds the current count
-    }
-  }
-  return false;
-}
-
-void V17Model::put_page(HugetlbPool& pool, Pfn pfn) {
-  OperationScope op("put_page");
-  StructPageAccess& pages = machine_.pages();
-  const Pfn head = compound_head(pfn);
-  // put_page_testzero(): fully ordered.
-  const RmwResult<int32_t> r = pages.add_return32(head, PageWord32::kRefcount, -1);
-  if (!r.ok || r.value != 0) return;
-  // The last reference: a compound page's destructor runs (free_huge_page()
-  // for a hugetlb folio, free_compound_page() for one no longer hugetlb),
-  // any other page goes back to buddy.
-  if (page_huge(head))
-    pool.free_huge_folio(head);
-  else if (pages.test_flag(head, PG_head))
-    free_compound_page(pages, machine_.buddy(), machine_.violations(), head);
-  else
-    machine_.buddy().free_pages(head, Order(0));
-}
-
 void V17Model::memory_failure(HugetlbPool& pool, Pfn pfn) {
   OperationScope op("memory_failure");
   StructPageAccess& pages = machine_.pages();

@@ -32,8 +32,6 @@ class V17Model final : public Model {
   bool update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) override;
   [[nodiscard]] Pfn compound_head(Pfn pfn) override;
   [[nodiscard]] bool page_huge(Pfn pfn) override;
-  [[nodiscard]] bool get_page_unless_zero(Pfn pfn) override;
-  void put_page(HugetlbPool& pool, Pfn pfn) override;
   void memory_failure(HugetlbPool& pool, Pfn pfn) override;
   [[nodiscard]] bool vmemmap_optimized(Pfn head) override;
   [[nodiscard]] std::vector<ExpectedVmemmapPage> optimized_shape(const Hstate& h) const override;

@@ -166,39 +166,6 @@ bool V518Model::page_huge(Pfn pfn) {
   return machine_.pages().test_flag(compound_head(pfn), PG_hugetlb);
 }
 
-bool V518Model::get_page_unless_zero(Pfn pfn) {
-  OperationScope op("get_page_unless_zero");
-  StructPageAccess& pages = machine_.pages();
-  // page_ref_add_unless(page, 1, 0) = atomic_add_unless(&page->_refcount,
-  // 1, 0): read, and only try the cmpxchg when the count is not 0. On a
-  // fake head the count read is the head's, so an in-use folio's fake
-  // head is written: 5.18 has no check against it.
-  int32_t v = pages.load32(pfn, PageWord32::kRefcount);
-  while (v != 0) {
-    switch (pages.cmpxchg32(pfn, PageWord32::kRefcount, v, v + 1)) {
-      case CasOutcome::kExchanged: return true;
-      case CasOutcome::kFault: return false;  // recorded: a write to a read-only struct page
-      case CasOutcome::kMismatch: break;      // v now holds the current count
-    }
-  }
-  return false;
-}
-
-void V518Model::put_page(HugetlbPool& pool, Pfn pfn) {
-  OperationScope op("put_page");
-  StructPageAccess& pages = machine_.pages();
-  const Pfn head = compound_head(pfn);
-  // put_page_testzero(): fully ordered.
-  const RmwResult<int32_t> r = pages.add_return32(head, PageWord32::kRefcount, -1);
-  if (!r.ok || r.value != 0) return;
-  // The last reference: a compound page's destructor runs (free_huge_page()
-  // for a hugetlb folio), any other page goes back to buddy.
-  if (page_huge(head))
-    pool.free_huge_folio(head);
-  else
-    machine_.buddy().free_pages(head, Order(0));
-}
-
 void V518Model::note_hwpoison_page(Pfn head, Pfn page) {
   HostLockGuard g(hwpoison_mu_);
   hwpoison_page_[head] = page;

@@ -59,8 +59,6 @@ class V518Model final : public Model {
   [[nodiscard]] Pfn compound_head(Pfn pfn) override { return fake_heads_.compound_head(pfn); }
   [[nodiscard]] bool page_head(Pfn pfn) override { return fake_heads_.page_head(pfn); }
   [[nodiscard]] bool page_huge(Pfn pfn) override;
-  [[nodiscard]] bool get_page_unless_zero(Pfn pfn) override;
-  void put_page(HugetlbPool& pool, Pfn pfn) override;
   void memory_failure(HugetlbPool& pool, Pfn pfn) override;
   [[nodiscard]] bool vmemmap_optimized(Pfn head) override;
   [[nodiscard]] std::vector<ExpectedVmemmapPage> optimized_shape(const Hstate& h) const override;
