@@ -1,0 +1,476 @@
+#include "engine/sched/scheduler.h"
+
+#include <bit>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <utility>
+
+#include "engine/check.h"
+#include "engine/locks/lockdep.h"
+#include "engine/violation.h"
+
+namespace hvo::sched {
+
+namespace {
+// Trace codes of the steps that are not a SchedEvent (those are < 0x80).
+constexpr uint32_t kBlockedBit = 0x80;
+constexpr uint32_t kFinishEvent = 0xff;
+
+#ifdef HVO_TSAN
+constexpr bool kTsan = true;
+#else
+constexpr bool kTsan = false;
+#endif
+
+void reset_task(Task& t, ScheduleHook* hook) {
+  t.hook = hook;
+  t.schedule_points = 0;
+  t.operation = "idle";
+  t.nr_operations = 0;
+  t.nr_held = 0;
+  t.preempt_count = 0;
+  t.rcu_read_depth = 0;
+}
+}  // namespace
+
+struct Scheduler::Cpu {
+  explicit Cpu(unsigned i) : task(CpuId(i)) {}
+  Task task;
+  Fiber fiber;            // its context while it does not run; empty while it runs or has no fiber
+  void* tsan = nullptr;   // its TSan fiber; null while it has no fiber
+  bool alive = false;     // has a fiber (running, suspended, or parked between executions)
+  bool retrying = false;  // resumed after blocking: its next schedule point is the retry
+  bool retry_point_used = false;
+  // TSan builds: stopped inside a lock's TSan annotation, and whether its
+  // sync-ignore is on (off while it is switched away, see switch_to()).
+  bool tsan_lock_annotation = false;
+  bool tsan_sync_ignored = false;
+  // ASan builds: its stack and the fake stack saved while it is switched away.
+  boost::context::stack_context stack{};
+  void* asan_fake_stack = nullptr;
+};
+
+Scheduler::Scheduler() = default;
+
+Scheduler::~Scheduler() {
+  // Parked workers wait inside finish() for the next execution: let each
+  // leave its loop and return to us, then forget its TSan fiber.
+  shutdown_ = true;
+  main_task_ = hvo::detail::current_task;
+  main_tsan_ = tsan_current_fiber();
+  for (unsigned i = 0; i < cpus_.size(); ++i) {
+    if (!cpus_[i]->alive) continue;
+    switch_to(i);
+    reap();
+  }
+}
+
+Fiber& Scheduler::slot(unsigned who) { return who == kMain ? main_fiber_ : cpus_[who]->fiber; }
+
+// Every context switch goes through here. The target learns who switched to
+// it through from_ and stores that context's continuation (land()).
+void Scheduler::switch_to(unsigned next) {
+  // A CPU inside a lock's TSan annotation has its sync-ignore lifted for
+  // the switch and put back when it runs again, see fiber.h; not when it
+  // runs again only to be unwound (the annotation will never be closed).
+  Cpu* const self = running_ == kMain ? nullptr : cpus_[running_].get();
+  const bool lift = self != nullptr && self->tsan_sync_ignored;
+  if (lift) {
+    tsan_lift_sync_ignore();
+    self->tsan_sync_ignored = false;
+  }
+  from_ = running_;
+  running_ = next;
+  if (next == kMain) {
+    hvo::detail::current_task = main_task_;
+    tsan_switch_to_fiber(main_tsan_);
+  } else {
+    Cpu& c = *cpus_[next];
+    hvo::detail::current_task = &c.task;
+    tsan_switch_to_fiber(c.tsan);
+  }
+  if (next == kMain) {
+    asan_start_switch(&self->asan_fake_stack, main_stack_bottom_, main_stack_size_);
+  } else {
+    const boost::context::stack_context& st = cpus_[next]->stack;
+    asan_start_switch(self != nullptr ? &self->asan_fake_stack : &main_asan_fake_stack_,
+                      static_cast<char*>(st.sp) - st.size, st.size);
+  }
+  land(std::move(slot(next)).resume());
+  if (lift && !aborting_) {
+    tsan_restore_sync_ignore();
+    self->tsan_sync_ignored = true;
+  }
+}
+
+// What TSan ignores for the running CPU, from where it stopped: every
+// kLockAcquire point and wait of engine/locks is inside the lock's TSan
+// annotation (__tsan_mutex_pre_lock .. post_lock, which ignores the
+// fiber's synchronization), every other stop is outside one. Not updated
+// while an execution is being unwound: the annotations then stay open.
+void Scheduler::note_stop(uint32_t event) {
+  if (aborting_) return;
+  Cpu& c = *cpus_[running_];
+  c.tsan_lock_annotation = (event & 0xff) == static_cast<uint32_t>(SchedEvent::kLockAcquire);
+  c.tsan_sync_ignored = c.tsan_lock_annotation;
+}
+
+void Scheduler::land(Fiber&& caller) {
+  // ASan first: the landing context is running_ (set by who switched here).
+  const void* bottom_old = nullptr;
+  std::size_t size_old = 0;
+  asan_finish_switch(running_ == kMain ? main_asan_fake_stack_ : cpus_[running_]->asan_fake_stack, &bottom_old,
+                     &size_old);
+  if (from_ == kMain && bottom_old != nullptr) {
+    main_stack_bottom_ = bottom_old;  // the one place main's stack bounds are learnt
+    main_stack_size_ = size_old;
+  }
+  slot(from_) = std::move(caller);
+}
+
+// A CPU's fiber: runs one body per execution, parks between executions.
+Fiber Scheduler::worker(unsigned i, Fiber&& caller) {
+  land(std::move(caller));
+  while (!shutdown_) {
+    if (!run_body(i)) break;  // unwound: retire this fiber
+    finish(i);                // returns when the next execution (or shutdown) resumes us
+  }
+  Cpu& c = *cpus_[i];
+  if (c.tsan_lock_annotation) {
+    // Unwound out of a lock's TSan annotation: close what pre_lock opened,
+    // so that this exit synchronizes and the fiber can be retired.
+    if (c.tsan_sync_ignored) tsan_lift_sync_ignore();
+    tsan_end_access_ignore();
+  }
+  c.tsan_sync_ignored = false;
+  c.tsan_lock_annotation = false;
+  c.alive = false;
+  unfinished_ &= ~cpu_bit(i);
+  runnable_ &= ~cpu_bit(i);
+  waiting_ &= ~cpu_bit(i);
+  from_ = i;
+  running_ = kMain;
+  hvo::detail::current_task = main_task_;
+  tsan_switch_to_fiber(main_tsan_);
+  c.asan_fake_stack = nullptr;
+  asan_start_switch(nullptr, main_stack_bottom_, main_stack_size_);  // null: this fiber ends
+  return std::move(main_fiber_);
+}
+
+// Runs CPU i's body; false if it was unwound (or never started) because the
+// execution is being aborted.
+bool Scheduler::run_body(unsigned i) {
+  if (aborting_) return false;
+  bool unwound = false;
+  try {
+    bodies_[i]();
+  } catch (const ExecutionAborted&) {
+    unwound = true;
+  } catch (const SelfDeadlock&) {
+    // Lockdep recorded the AA deadlock and stops this task (lockdep.h); the
+    // violation ends the execution at the next step if stop_on_violation.
+  } catch (...) {
+    // A bug of the tool or the scenario: end the execution, rethrow in run().
+    if (!error_) error_ = std::current_exception();
+    stop(Verdict::kPass, "a CPU body threw");
+    unwound = true;
+  }
+  // The switch away happens out here, never inside a catch block (the
+  // runtime's caught-exception stack is per thread, not per fiber).
+  return !unwound;
+}
+
+void Scheduler::finish(unsigned i) {
+  if constexpr (kTsan) note_stop(kFinishEvent);
+  ++step_;
+  trace_.add(step_, i, kFinishEvent, 0, 0);
+  unfinished_ &= ~cpu_bit(i);
+  runnable_ &= ~cpu_bit(i);
+  waiting_ &= ~cpu_bit(i);
+  wake_all();  // what it held or did last may be what the others wait for
+  int current = static_cast<int>(i);
+  if (priming_) [[unlikely]] {
+    if (!priming_done(i)) return;  // the next execution resumes us here
+    current = kNoCpu;
+  }
+  if (!aborting_ && violation_stops()) stop(Verdict::kViolation, "");
+  if (aborting_ || runnable_ == 0) {
+    switch_to(kMain);  // the end, or main unwinds the rest
+    return;
+  }
+  if (!decide(current)) {
+    // Not inside the body any more: nothing to unwind here, main unwinds the rest.
+    stop(Verdict::kDiverged, diverged_message());
+    switch_to(kMain);
+  }
+}
+
+// Priming, at CPU i's first stop: hands over to CPU i+1, which primes
+// itself and so on, and returns false (when CPU i is resumed, the execution
+// is under way). The last CPU returns true: it takes the first decision,
+// with no current CPU, so that priming costs one switch per CPU and no
+// round trip through main.
+bool Scheduler::priming_done(unsigned i) {
+  if (i + 1 < bodies_.size()) {
+    switch_to(i + 1);
+    return false;
+  }
+  priming_ = false;
+  return true;
+}
+
+void Scheduler::point(const SchedulePoint& p) {
+  on_point(static_cast<uint32_t>(p.event), p.address, p.value);
+}
+
+void Scheduler::access(const MemoryAccess& a) {
+  on_point(static_cast<uint32_t>(SchedEvent::kAtomic) | a.packed(), a.address, a.value);
+}
+
+void Scheduler::on_point(uint32_t event, uint64_t address, uint64_t value) {
+  const unsigned self = running_;
+  if constexpr (kTsan) note_stop(event);
+  ++step_;
+  trace_.add(step_, self, event, address, value);
+  if (aborting_) [[unlikely]] {
+    unwinding_point(event);
+    return;
+  }
+  int current = static_cast<int>(self);
+  if (priming_) [[unlikely]] {
+    runnable_ |= cpu_bit(self);
+    if (!priming_done(self)) {
+      // Resumed by a decision (go on with the access), or to be unwound.
+      if (aborting_) [[unlikely]] unwinding_point(event);
+      return;
+    }
+    current = kNoCpu;
+  }
+  // An early end decided here unwinds this CPU from this point when it can
+  // (unwinding_point()); otherwise the CPU runs on to its next one.
+  if (violation_stops()) [[unlikely]] {
+    stop(Verdict::kViolation, "");
+    unwinding_point(event);
+    return;
+  }
+  if (step_ > limits_.max_steps) [[unlikely]] {
+    stop(Verdict::kStepBound, "step bound reached");
+    unwinding_point(event);
+    return;
+  }
+  Cpu& c = *cpus_[self];
+  if (c.retrying) [[unlikely]] {
+    // The retry after a block: it was chosen when the CPU was resumed, and
+    // it is not progress (see the header) until a second point comes.
+    if (!c.retry_point_used) {
+      c.retry_point_used = true;
+      return;
+    }
+    c.retrying = false;
+  }
+  if (waiting_ != 0) wake_all();
+  if (!decide(current)) [[unlikely]] {
+    stop(Verdict::kDiverged, diverged_message());
+    unwinding_point(event);
+  }
+  // Resumed in an execution that ended meanwhile: unwind before the access.
+  if (aborting_) [[unlikely]] unwinding_point(event);
+}
+
+void Scheduler::blocked(const SchedulePoint& p) {
+  const unsigned self = running_;
+  if constexpr (kTsan) note_stop(static_cast<uint32_t>(p.event));
+  ++step_;
+  trace_.add(step_, self, static_cast<uint32_t>(p.event) | kBlockedBit, p.address, 0);
+  if (aborting_) [[unlikely]] {
+    if (std::uncaught_exceptions() > 0) {
+      // A destructor run by the unwinding waits for a lock: it can neither
+      // switch nor throw. Nothing in the engine does this.
+      std::fputs("hvo::sched: a destructor blocked while its execution was being aborted\n", stderr);
+      std::abort();
+    }
+    throw ExecutionAborted{};
+  }
+  Cpu& c = *cpus_[self];
+  runnable_ &= ~cpu_bit(self);
+  waiting_ |= cpu_bit(self);
+  c.retrying = false;
+  int current = static_cast<int>(self);
+  bool primed_and_resumed = false;
+  if (priming_) [[unlikely]] {
+    primed_and_resumed = !priming_done(self);
+    current = kNoCpu;
+  }
+  if (!primed_and_resumed) {
+    if (violation_stops()) abort_here(Verdict::kViolation, "");
+    if (step_ > limits_.max_steps) abort_here(Verdict::kStepBound, "step bound reached");
+    if (runnable_ == 0) {
+      if (log_ != nullptr) {
+        log_->record(make_violation(ViolationKind::kLockHeld, "deadlock: every CPU is blocked"));
+        log_seen_ = log_->count();
+      }
+      abort_here(Verdict::kDeadlock, "deadlock: every CPU is blocked");
+    }
+    if (!decide(current)) abort_here(Verdict::kDiverged, diverged_message());
+  }
+  // Resumed: another CPU made progress and a strategy picked us, or the
+  // execution ended meanwhile and main resumed us to unwind.
+  if (aborting_) [[unlikely]] throw ExecutionAborted{};
+  c.retrying = true;
+  c.retry_point_used = false;
+}
+
+// Asks the strategy (only when there is a choice) and switches if it says
+// so. `current` is the CPU that ran last (kNoCpu for the first decision):
+// a choice other than it is recorded. False when the strategy cannot
+// follow this execution (a replay that diverged): the caller ends it.
+bool Scheduler::decide(int current) {
+  int next;
+  if ((runnable_ & (runnable_ - 1)) == 0) {
+    next = std::countr_zero(runnable_);  // forced: not a decision, not recorded
+  } else {
+    next = strategy_->pick(PickContext{step_, runnable_, current});
+    if (next < 0 || !contains(runnable_, static_cast<unsigned>(next))) return false;
+    if (next != current) decisions_.push_back(Decision{step_, static_cast<uint32_t>(next)});
+  }
+  if (static_cast<unsigned>(next) != running_) switch_to(static_cast<unsigned>(next));
+  return true;
+}
+
+std::string Scheduler::diverged_message() const {
+  return "replay diverged at step " + std::to_string(step_) + ": the recorded choice is not runnable";
+}
+
+bool Scheduler::violation_stops() {
+  if (log_ == nullptr) return false;
+  const uint64_t n = log_->count();
+  if (n == log_seen_) [[likely]]
+    return false;
+  log_seen_ = n;
+  if (outcome_.failure_step == 0) {
+    outcome_.failure_step = step_;
+    outcome_.failure_cpu = running_ == kMain ? kNoCpu : static_cast<int>(running_);
+  }
+  return limits_.stop_on_violation;
+}
+
+// Marks the execution as ending early with verdict v (kPass: an error).
+void Scheduler::stop(Verdict v, std::string message) {
+  if (aborting_) return;
+  aborting_ = true;
+  outcome_.verdict = v;
+  if (v != Verdict::kViolation || outcome_.failure_step == 0) {
+    outcome_.failure_step = step_;
+    outcome_.failure_cpu = running_ == kMain ? kNoCpu : static_cast<int>(running_);
+  }
+  if (v == Verdict::kViolation && message.empty() && log_ != nullptr) {
+    const auto kept = log_->snapshot();
+    if (!kept.empty()) message = kept.front().to_string();
+  }
+  outcome_.message = std::move(message);
+}
+
+void Scheduler::abort_here(Verdict v, std::string message) {
+  stop(v, std::move(message));
+  throw ExecutionAborted{};
+}
+
+// A schedule point while the execution is being aborted: unwind this CPU
+// by throwing from here, unless that would terminate the program. Two cases
+// return instead, and the CPU runs on to its next schedule point:
+//   - an exception is already propagating (a destructor run by this very
+//     unwinding makes the point);
+//   - the point is a release (unlock, rcu_read_unlock): those are what lock
+//     guards' destructors do, and a destructor is noexcept.
+// So a CPU suspended at the unlock of a guard going out of scope finishes
+// the unlock and is unwound at its next point; bodies must not make other
+// schedule points from destructors (see the header).
+void Scheduler::unwinding_point(uint32_t event) const {
+  if (std::uncaught_exceptions() > 0) return;
+  const auto e = static_cast<SchedEvent>(event & 0xff);
+  if (e == SchedEvent::kLockRelease || e == SchedEvent::kRcuReadUnlock) return;
+  throw ExecutionAborted{};
+}
+
+void Scheduler::prepare(size_t n) {
+  HVO_CHECK(n >= 1 && n <= kMaxCpus, "a controlled execution needs 1 to 64 CPUs");
+  while (cpus_.size() < n) cpus_.push_back(std::make_unique<Cpu>(static_cast<unsigned>(cpus_.size())));
+  for (unsigned i = 0; i < n; ++i) {
+    Cpu& c = *cpus_[i];
+    reset_task(c.task, this);
+    c.retrying = false;
+    c.retry_point_used = false;
+    c.tsan_sync_ignored = false;
+    c.tsan_lock_annotation = false;
+    if (!c.alive) {
+      c.fiber = Fiber(std::allocator_arg, PooledStack(&c.stack),
+                      [this, i](Fiber&& caller) { return worker(i, std::move(caller)); });
+      c.tsan = tsan_create_fiber();
+      c.alive = true;
+    }
+  }
+}
+
+// Forgets the TSan fibers of the workers that returned.
+void Scheduler::reap() {
+  for (auto& c : cpus_) {
+    if (!c->alive && c->tsan != nullptr) {
+      tsan_destroy_fiber(c->tsan);
+      c->tsan = nullptr;
+    }
+  }
+}
+
+Outcome Scheduler::run(std::span<const std::function<void()>> cpus, Strategy& strategy, ViolationLog* log,
+                       const Limits& limits) {
+  HVO_CHECK(running_ == kMain && !priming_, "Scheduler::run is not reentrant");
+  prepare(cpus.size());
+  const unsigned n = static_cast<unsigned>(cpus.size());
+  bodies_ = cpus;
+  strategy_ = &strategy;
+  log_ = log;
+  limits_ = limits;
+  step_ = 0;
+  runnable_ = 0;
+  waiting_ = 0;
+  unfinished_ = n == kMaxCpus ? ~CpuMask{0} : cpu_bit(n) - 1;
+  aborting_ = false;
+  log_seen_ = log != nullptr ? log->count() : 0;
+  trace_.reset();
+  decisions_.clear();
+  outcome_ = Outcome{};
+  error_ = nullptr;
+  main_task_ = hvo::detail::current_task;
+  main_tsan_ = tsan_current_fiber();
+  Scheduler* const outer = detail::active_scheduler;
+  detail::active_scheduler = this;
+
+  // Priming: CPU 0 runs up to its first stop and hands over to CPU 1, and
+  // so on; the last one takes the first decision. Returns when every CPU
+  // finished or the execution stopped.
+  priming_ = true;
+  switch_to(0);
+  priming_ = false;
+  // Unwind what an early end left behind, one CPU at a time.
+  while (aborting_ && unfinished_ != 0) {
+    switch_to(static_cast<unsigned>(std::countr_zero(unfinished_)));
+  }
+  reap();
+
+  if (!aborting_ && violation_stops()) stop(Verdict::kViolation, "");
+  if (outcome_.verdict != Verdict::kDiverged && !strategy.complete() && !error_) {
+    outcome_.verdict = Verdict::kDiverged;
+    outcome_.failure_step = step_;
+    outcome_.message = "replay diverged: recorded decisions were left unused";
+  }
+  hvo::detail::current_task = main_task_;
+  detail::active_scheduler = outer;
+  outcome_.steps = step_;
+  outcome_.trace_hash = trace_.value();
+  bodies_ = {};
+  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+  return outcome_;
+}
+
+}  // namespace hvo::sched
