@@ -23,7 +23,8 @@ hvo_build() {
 # ctest would otherwise show only "exit code 66".
 hvo_tsan_tests() {
   local reports="$HVO_ROOT/build/tsan/reports"
-  rm -rf "$reports" && mkdir -p "$reports"
+  # Only this job's files: build/tsan/reports/<timestamp>/ (ci/tsan-campaign.sh) stay.
+  mkdir -p "$reports" && rm -f "$reports"/tsan.*
   echo "ThreadSanitizer reports go to $reports/tsan.<pid>"
   # The tsan test preset adds halt_on_error=1 too; repeated here so running
   # the binaries by hand with this variable behaves the same.

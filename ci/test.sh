@@ -25,8 +25,9 @@ STAGE=""
 DONE=()
 trap 'rc=$?; if (( rc != 0 )); then echo; echo "ci/test.sh: FAILED in stage \"$STAGE\" after $((SECONDS - START))s (passed: ${DONE[*]:-none})"; fi' EXIT
 
-stage() { STAGE="$1"; hvo_banner "$1"; }
-passed() { DONE+=("$STAGE"); }
+STAGE_START=$SECONDS
+stage() { STAGE="$1"; STAGE_START=$SECONDS; hvo_banner "$1"; }
+passed() { DONE+=("$STAGE"); echo "-- stage \"$STAGE\" passed in $((SECONDS - STAGE_START))s"; }
 
 stage "dependencies"; bash "$HVO_ROOT/ci/install-deps.sh"; passed
 stage "release: build"; hvo_build release; passed

@@ -112,10 +112,18 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
     run.stop.store(true, std::memory_order_release);
   });
 
-  auto complete = [&run]() noexcept {
-    // Stop-the-world: every thread is parked at the barrier.
+  std::exception_ptr check_error;
+  auto complete = [&run, &check_error]() noexcept {
+    // Stop-the-world: every thread is parked at the barrier. The completion
+    // must not throw (std::barrier would terminate): an internal error of
+    // the checker is kept and rethrown after the threads are joined.
     run.quiescent_checks.fetch_add(1, std::memory_order_relaxed);
-    (void)run.checker.check_quiescent();
+    try {
+      (void)run.checker.check_quiescent();
+    } catch (...) {
+      check_error = std::current_exception();
+      run.stop.store(true, std::memory_order_release);
+    }
     if (run.config.duration_ms && seconds_since(run.start) * 1000 >= static_cast<double>(*run.config.duration_ms))
       run.stop.store(true, std::memory_order_release);
   };
@@ -139,6 +147,7 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
   for (std::thread& t : threads) t.join();
   for (const std::exception_ptr& e : errors)
     if (e) std::rethrow_exception(e);
+  if (check_error) std::rethrow_exception(check_error);
 
   // The end: give everything back and check that it all came back.
   if (!machine.violations().any()) {
