@@ -8,8 +8,10 @@
 // page tables and 64 MiB of shadow words.
 //
 // Every word of simulated memory is accessed through the functions below,
-// which take the memory order explicitly; they are the single place where a
-// store-buffer memory model can later be inserted. They make no schedule
+// which take the memory order explicitly; they are the single place where
+// controlled mode observes simulated memory (hvo::MemoryHook: the race and
+// torn-PTE detectors, and the tso/weak store buffers, which may buffer a
+// store or forward a load instead of the host access). They make no schedule
 // point: the callers (MMU, page tables) do, as they know what the access is.
 #pragma once
 
@@ -20,6 +22,7 @@
 
 #include "engine/check.h"
 #include "engine/frame_state.h"
+#include "engine/schedule_point.h"
 #include "engine/types.h"
 
 namespace hvo {
@@ -59,36 +62,55 @@ class PhysMem {
     return base_ + (pfn.value() << kPageShift);
   }
 
+  // Each access first tells the memory hook (controlled mode's race
+  // detector) what it is; free mode pays a thread-local pointer test.
   template <class T>
   [[nodiscard]] T load(PhysAddr a, std::memory_order mo) const {
+    if (const MemoryResult r = observe<T>(sched::AccessKind::kLoad, mo, a, 0); r.handled) [[unlikely]]
+      return static_cast<T>(r.value);  // forwarded from the CPU's store buffer
     return std::atomic_ref<T>(*word<T>(a)).load(mo);
   }
   template <class T>
   void store(PhysAddr a, T v, std::memory_order mo) const {
+    if (observe<T>(sched::AccessKind::kStore, mo, a, static_cast<uint64_t>(v)).handled) [[unlikely]]
+      return;  // buffered: drained to memory later
     std::atomic_ref<T>(*word<T>(a)).store(v, mo);
   }
   template <class T>
   [[nodiscard]] bool compare_exchange(PhysAddr a, T& expected, T desired, std::memory_order mo) const {
+    observe<T>(sched::AccessKind::kCas, mo, a, static_cast<uint64_t>(desired));
     return std::atomic_ref<T>(*word<T>(a)).compare_exchange_strong(expected, desired, mo);
   }
   template <class T>
   T fetch_add(PhysAddr a, T delta, std::memory_order mo) const {
+    observe<T>(sched::AccessKind::kRmw, mo, a, static_cast<uint64_t>(delta));
     return std::atomic_ref<T>(*word<T>(a)).fetch_add(delta, mo);
   }
   template <class T>
   T fetch_or(PhysAddr a, T bits, std::memory_order mo) const {
+    observe<T>(sched::AccessKind::kRmw, mo, a, static_cast<uint64_t>(bits));
     return std::atomic_ref<T>(*word<T>(a)).fetch_or(bits, mo);
   }
   template <class T>
   T fetch_and(PhysAddr a, T bits, std::memory_order mo) const {
+    observe<T>(sched::AccessKind::kRmw, mo, a, static_cast<uint64_t>(bits));
     return std::atomic_ref<T>(*word<T>(a)).fetch_and(bits, mo);
   }
 
   // A genuinely non-atomic 32-bit access (the halves of a `plain` PTE). The
   // volatile keeps the compiler from merging two halves into one store; TSan
   // still sees a plain access and reports a race on it.
-  [[nodiscard]] uint32_t load_plain32(PhysAddr a) const { return *word<volatile uint32_t>(a); }
-  void store_plain32(PhysAddr a, uint32_t v) const { *word<volatile uint32_t>(a) = v; }
+  [[nodiscard]] uint32_t load_plain32(PhysAddr a) const {
+    if (const MemoryResult r = observe<uint32_t>(sched::AccessKind::kPlainLoad, std::memory_order_relaxed, a, 0);
+        r.handled) [[unlikely]]
+      return static_cast<uint32_t>(r.value);
+    return *word<volatile uint32_t>(a);
+  }
+  void store_plain32(PhysAddr a, uint32_t v) const {
+    if (observe<uint32_t>(sched::AccessKind::kPlainStore, std::memory_order_relaxed, a, v).handled) [[unlikely]]
+      return;
+    *word<volatile uint32_t>(a) = v;
+  }
 
   // copy_page(dst, src) / clear_page(): word by word with relaxed atomics, so
   // that a concurrent reader of the source (another CPU reading the reuse
@@ -100,6 +122,14 @@ class PhysMem {
   [[nodiscard]] uint64_t resident_backing_bytes() const;
 
  private:
+  template <class T>
+  MemoryResult observe(sched::AccessKind kind, std::memory_order mo, PhysAddr a, uint64_t value) const {
+    if (MemoryHook* h = detail::memory_hook) [[unlikely]]
+      return h->on_access(sched::MemoryAccess{kind, mo, mo, static_cast<uint8_t>(sizeof(T)), a.value(), value},
+                          const_cast<T*>(word<T>(a)));
+    return {};
+  }
+
   template <class T>
   T* word(PhysAddr a) const {
     HVO_DCHECK(a.value() % sizeof(T) == 0, "misaligned access");

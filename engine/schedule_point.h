@@ -9,8 +9,11 @@
 // call site changing (folly's DeterministicSchedule::beforeSharedAccess).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string_view>
+
+#include "engine/sched/memory_access.h"
 
 namespace hvo {
 
@@ -54,5 +57,62 @@ class ScheduleHook {
   // else before coming back.
   virtual void blocked(const SchedulePoint& p) = 0;
 };
+
+// What a memory-model layer sees of the simulated memory, beside the
+// schedule points: every word access of PhysMem (with its kind, size and
+// memory order), the successful acquires and the releases of host
+// synchronization words (lock words, the RCU slots) and fences. The
+// controlled scheduler installs one (memory_hook) for the duration of an
+// execution, on its one OS thread; in free mode it is null and each hook
+// site costs a thread-local load and a predicted branch.
+// What the hook did with an access: under a store-buffer memory model a
+// store may be buffered and a load forwarded from the buffer; then the
+// caller must not touch memory itself (`handled`), and a load returns
+// `value` (the low bytes of the access's size).
+struct MemoryResult {
+  bool handled = false;
+  uint64_t value = 0;
+};
+
+class MemoryHook {
+ public:
+  virtual ~MemoryHook() = default;
+  // Before the access is performed. a.address is the simulated address
+  // (physical for PhysMem), `host` the bytes behind it (where a buffered
+  // store is written when it drains).
+  virtual MemoryResult on_access(const sched::MemoryAccess& a, void* host) = 0;
+  // After a successful acquire of the synchronization word `sync` (a host
+  // address, only compared for identity within one execution).
+  virtual void on_acquire(const void* sync) = 0;
+  // Before the release of `sync` (the critical section stays above it).
+  virtual void on_release(const void* sync) = 0;
+  // A fence: release = smp_wmb, acquire = smp_rmb, seq_cst = smp_mb.
+  virtual void on_fence(std::memory_order mo) = 0;
+};
+
+namespace detail {
+inline thread_local MemoryHook* memory_hook = nullptr;
+}  // namespace detail
+
+inline void memory_acquired(const void* sync) {
+  if (MemoryHook* h = detail::memory_hook) [[unlikely]]
+    h->on_acquire(sync);
+}
+inline void memory_releasing(const void* sync) {
+  if (MemoryHook* h = detail::memory_hook) [[unlikely]]
+    h->on_release(sync);
+}
+
+// smp_wmb() / smp_rmb() / smp_mb() for the models: the host fence (free
+// mode's real threads need it) and the hook's (the race detector's
+// happens-before and, under a weak memory model, the store buffers).
+inline void smp_fence(std::memory_order mo) {
+  std::atomic_thread_fence(mo);
+  if (MemoryHook* h = detail::memory_hook) [[unlikely]]
+    h->on_fence(mo);
+}
+inline void smp_wmb() { smp_fence(std::memory_order_release); }
+inline void smp_rmb() { smp_fence(std::memory_order_acquire); }
+inline void smp_mb() { smp_fence(std::memory_order_seq_cst); }
 
 }  // namespace hvo

@@ -246,7 +246,7 @@ bool InvariantChecker::check_struct_page_contents(Pfn head, FolioState state) {
              fmt::format("tail {} says compound_head {:#x}, not head | 1 = {:#x}", i, ch, want), tail);
       return false;
     }
-    if (slot >= 3 && pages.load(tail, PageWord::kMapping) != kTailMapping) {
+    if (slot >= model_.info().folio_metadata_pages && pages.load(tail, PageWord::kMapping) != kTailMapping) {
       broken(Invariant::kStructPageContents, fmt::format("tail {} lost TAIL_MAPPING", i), tail);
       return false;
     }

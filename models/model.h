@@ -35,6 +35,11 @@ struct ModelInfo {
   unsigned reserved_vmemmap_pages;  // vmemmap pages of a folio kept (not freed) by HVO
   VmemmapMapping vmemmap_mapping;   // how its kernels populate the vmemmap
   std::vector<RevertInfo> reverts;
+  // The struct pages at the start of a folio whose words the folio uses for
+  // its own fields (the head, page[1] and page[2] in 5.x; page[3] too once
+  // the hugetlb fields moved there), so that ->mapping of those is not
+  // TAIL_MAPPING. Every later tail is an ordinary one.
+  unsigned folio_metadata_pages = 3;
 };
 
 // What the vmemmap of one folio must look like, per vmemmap page of the folio.

@@ -10,14 +10,23 @@
 
 #include "engine/hugetlb/hstate.h"
 #include "engine/machine_config.h"
+#include "engine/sched/memory_model.h"
+#include "engine/sched/scenario.h"
 
 namespace hvo::stress {
 
+// free: real threads; controlled: simulated CPUs as fibers under the
+// controlled scheduler, one execution per seed (controlled_campaign.h).
+enum class CampaignMode : uint8_t { kFree, kControlled };
+[[nodiscard]] std::string_view to_string(CampaignMode m);
+
 struct CampaignConfig {
+  CampaignMode mode = CampaignMode::kFree;
   std::string model;
   std::set<std::string> reverts;
   unsigned threads = 2;
-  std::optional<uint64_t> iterations;    // total operations over all threads
+  // free: total operations over all threads; controlled: operations per CPU.
+  std::optional<uint64_t> iterations;
   std::optional<uint64_t> duration_ms;   // or: run this long (reported, never a verdict bound)
   uint64_t seed = 0;
   std::string workload = "mixed";
@@ -26,6 +35,21 @@ struct CampaignConfig {
   PteAccess pte_access = PteAccess::kOnce;
   uint64_t check_every = 20000;          // operations between stop-the-world checks
   std::string out_dir = "hvo-stress-out";
+
+  // Controlled mode only. Execution i runs with seed + i: its strategy's
+  // seed and (random, pct) its CPUs' operation choices.
+  sched::StrategyKind strategy = sched::StrategyKind::kRandom;
+  uint64_t seeds = 100;           // executions (bounded: a cap)
+  unsigned depth = 3;             // pct
+  unsigned preemptions = 2;       // bounded
+  uint64_t max_steps = 200000;    // schedule points per execution
+  // Hugepages the pool holds when the CPUs start (grown in the setup, so
+  // serially). 0 leaves every first optimization (and v5.18's PMD split)
+  // to the racing CPUs.
+  uint64_t initial_pool = 2;
+  // sc, or per-CPU store buffers: tso, weak (arm64-like). Under tso/weak
+  // the buffers' drains are scheduling choices too.
+  sched::MemoryModel memory_model = sched::MemoryModel::kSc;
 
   // Simulated memory actually used (the default depends on the page size).
   [[nodiscard]] uint64_t effective_memory() const;

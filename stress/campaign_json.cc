@@ -18,7 +18,7 @@ json::object to_json(const CampaignConfig& c) {
   json::object o;
   o["model"] = c.model;
   o["reverts"] = std::move(reverts);
-  o["mode"] = "free";
+  o["mode"] = std::string(to_string(c.mode));
   o["threads"] = c.threads;
   if (c.iterations) o["iterations"] = *c.iterations;
   if (c.duration_ms) o["duration_ms"] = *c.duration_ms;
@@ -27,7 +27,17 @@ json::object to_json(const CampaignConfig& c) {
   o["hugepage_size"] = std::string(c.hstate.size_name);
   o["memory_bytes"] = c.effective_memory();
   o["pte_access"] = std::string(to_string(c.pte_access));
-  o["check_every"] = c.check_every;
+  if (c.mode == CampaignMode::kFree) {
+    o["check_every"] = c.check_every;
+    return o;
+  }
+  o["strategy"] = std::string(sched::to_string(c.strategy));
+  o["seeds"] = c.seeds;
+  o["depth"] = c.depth;
+  o["preemptions"] = c.preemptions;
+  o["max_steps"] = c.max_steps;
+  o["initial_pool"] = c.initial_pool;
+  o["memory_model"] = std::string(sched::to_string(c.memory_model));
   return o;
 }
 

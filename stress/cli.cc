@@ -5,7 +5,9 @@
 #include "engine/check.h"
 #include "stress/cmd_describe.h"
 #include "stress/cmd_list.h"
+#include "stress/cmd_minimize.h"
 #include "stress/cmd_pool.h"
+#include "stress/cmd_replay.h"
 #include "stress/cmd_run.h"
 #include "stress/options_parse.h"
 #include "stress/usage_error.h"
@@ -21,7 +23,8 @@ namespace {
 constexpr std::string_view kProgram = "hvo-stress";
 
 const std::vector<Command>& commands() {
-  static const std::vector<Command> table = {run_command(), pool_command(), describe_command(), list_command()};
+  static const std::vector<Command> table = {run_command(),      replay_command(),   minimize_command(),
+                                             pool_command(),     describe_command(), list_command()};
   return table;
 }
 

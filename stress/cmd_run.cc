@@ -12,6 +12,8 @@
 #include "models/registry.h"
 #include "stress/campaign.h"
 #include "stress/campaign_json.h"
+#include "stress/cmd_run_controlled.h"
+#include "stress/controlled_campaign.h"
 #include "stress/duration_parse.h"
 #include "stress/finding_writer.h"
 #include "stress/flag_values.h"
@@ -34,22 +36,38 @@ po::options_description run_flags() {
       ("revert", po::value<std::vector<std::string>>()->value_name("FIX")->composing(),
        "bring a fixed bug back (repeatable; hvo-stress list models shows each model's)")
       ("mode", po::value<std::string>()->value_name("free")->default_value("free"),
-       "free: real threads, as fast as the machine goes")
-      ("threads", po::value<std::string>()->value_name("N")->default_value("2"), "simulated CPUs, one thread each (1..64)")
-      ("iterations", po::value<std::string>()->value_name("N"), "total operations over all threads")
+       "free: real threads, as fast as the machine goes; controlled: simulated CPUs as fibers, "
+       "one execution per seed, replayable")
+      ("threads", po::value<std::string>()->value_name("N")->default_value("2"),
+       "simulated CPUs, one thread (free) or fiber (controlled) each (1..64)")
+      ("iterations", po::value<std::string>()->value_name("N"),
+       "free: total operations over all threads (default 100000); controlled: operations per CPU (default 4)")
       ("duration", po::value<std::string>()->value_name("T"), "run this long instead (30s, 2m, 1h)")
       ("seed", po::value<std::string>()->value_name("S"), "the seed of every random choice (default: a fresh one, printed)")
       ("workload", po::value<std::string>()->value_name("NAME")->default_value(std::string(stress::kDefaultWorkload)),
        "which actors, in which proportions (hvo-stress list workloads)")
       ("hugepage-size", po::value<std::string>()->value_name("2M|1G")->default_value("2M"), "the hstate")
-      ("memory", po::value<std::string>()->value_name("SIZE"), "simulated RAM (default 1G for 2M pages, 4G for 1G)")
+      ("memory", po::value<std::string>()->value_name("SIZE"), "simulated RAM (default 1G for 2M pages, 4G for 1G; controlled mode: 256M for 2M pages)")
       ("pte-access", po::value<std::string>()->value_name("once|plain")->default_value("once"),
        "the walker's page-table entry accesses: READ_ONCE/WRITE_ONCE or plain")
       ("check-every", po::value<std::string>()->value_name("N")->default_value("20000"),
        "operations between stop-the-world invariant checks")
       ("out", po::value<std::string>()->value_name("DIR")->default_value("hvo-stress-out"),
        "where findings (replay files) are written")
-      ("json", po::bool_switch(), "print one JSON summary object on stdout");
+      ("json", po::bool_switch(), "print one JSON summary object on stdout")
+      ("strategy", po::value<std::string>()->value_name("random|pct|bounded"),
+       "controlled: who runs at each schedule point (default random)")
+      ("seeds", po::value<std::string>()->value_name("N"),
+       "controlled: executions, from seeds S, S+1, ... (default 100; bounded: a cap)")
+      ("depth", po::value<std::string>()->value_name("d"), "controlled, pct: the bug depth (default 3)")
+      ("preemptions", po::value<std::string>()->value_name("P"),
+       "controlled, bounded: at most P preemptions per schedule (default 2)")
+      ("max-steps", po::value<std::string>()->value_name("N"),
+       "controlled: schedule points per execution before it is cut (default 200000)")
+      ("memory-model", po::value<std::string>()->value_name("sc|tso|weak"),
+       "controlled: sequential consistency, or per-CPU store buffers (x86-like tso, arm64-like weak); default sc")
+      ("initial-pool", po::value<std::string>()->value_name("N"),
+       "controlled: hugepages in the pool when the CPUs start (default 2; 0: the CPUs grow it themselves)");
   return flags;
 }
 
@@ -61,9 +79,16 @@ CampaignConfig config_from_flags(const po::variables_map& vm) {
     for (const std::string& r : vm["revert"].as<std::vector<std::string>>()) c.reverts.insert(r);
   if (std::string err = check_model_and_reverts(c.model, c.reverts); !err.empty())
     throw UsageError(c.reverts.empty() || find_model(c.model) == nullptr ? "--model" : "--revert", err);
-  const std::string mode = vm["mode"].as<std::string>();
-  if (mode != "free")
-    throw UsageError("--mode", "'" + mode + "' is not available in this build (only: free)");
+  c.mode = parse_choice_flag<stress::CampaignMode>(
+      "--mode", vm["mode"].as<std::string>(),
+      {{"free", stress::CampaignMode::kFree}, {"controlled", stress::CampaignMode::kControlled}});
+  const bool controlled = c.mode == stress::CampaignMode::kControlled;
+  for (const char* flag : {"strategy", "seeds", "depth", "preemptions", "max-steps", "initial-pool", "memory-model"})
+    if (!controlled && vm.count(flag)) throw UsageError(std::string("--") + flag, "needs --mode controlled");
+  if (controlled && !vm["check-every"].defaulted())
+    throw UsageError("--check-every", "is for free mode: controlled mode checks at the end of every execution");
+  if (controlled && vm.count("duration"))
+    throw UsageError("--duration", "controlled mode runs executions (--seeds, --iterations), not a duration");
   c.threads = static_cast<unsigned>(parse_count_flag("--threads", vm["threads"].as<std::string>(), 1, MachineConfig::kMaxCpus));
   if (vm.count("iterations") && vm.count("duration"))
     throw UsageError("--iterations", "and --duration cannot both be given");
@@ -72,7 +97,7 @@ CampaignConfig config_from_flags(const po::variables_map& vm) {
   else if (vm.count("duration"))
     c.duration_ms = parse_duration_flag("--duration", vm["duration"].as<std::string>());
   else
-    c.iterations = 100000;
+    c.iterations = controlled ? 4 : 100000;
   c.seed = vm.count("seed") ? parse_count_flag("--seed", vm["seed"].as<std::string>(), 0, UINT64_MAX)
                             : (uint64_t{std::random_device{}()} << 32 | std::random_device{}());
   c.workload = vm["workload"].as<std::string>();
@@ -91,6 +116,28 @@ CampaignConfig config_from_flags(const po::variables_map& vm) {
   c.check_every = parse_count_flag("--check-every", vm["check-every"].as<std::string>(), 1, uint64_t{1} << 40);
   c.out_dir = vm["out"].as<std::string>();
   if (c.out_dir.empty()) throw UsageError("--out", "empty directory name");
+  if (!controlled) return c;
+  if (vm.count("strategy"))
+    c.strategy = parse_choice_flag<sched::StrategyKind>(
+        "--strategy", vm["strategy"].as<std::string>(),
+        {{"random", sched::StrategyKind::kRandom}, {"pct", sched::StrategyKind::kPct},
+         {"bounded", sched::StrategyKind::kBounded}});
+  if (vm.count("seeds")) c.seeds = parse_count_flag("--seeds", vm["seeds"].as<std::string>(), 1, uint64_t{1} << 40);
+  if (vm.count("depth"))
+    c.depth = static_cast<unsigned>(parse_count_flag("--depth", vm["depth"].as<std::string>(), 1, 64));
+  if (vm.count("preemptions"))
+    c.preemptions =
+        static_cast<unsigned>(parse_count_flag("--preemptions", vm["preemptions"].as<std::string>(), 0, 1000));
+  if (vm.count("max-steps"))
+    c.max_steps = parse_count_flag("--max-steps", vm["max-steps"].as<std::string>(), 1, uint64_t{1} << 40);
+  if (vm.count("memory-model"))
+    c.memory_model = parse_choice_flag<sched::MemoryModel>(
+        "--memory-model", vm["memory-model"].as<std::string>(),
+        {{"sc", sched::MemoryModel::kSc}, {"tso", sched::MemoryModel::kTso}, {"weak", sched::MemoryModel::kWeak}});
+  if (vm.count("initial-pool"))
+    c.initial_pool = parse_count_flag("--initial-pool", vm["initial-pool"].as<std::string>(), 0,
+                                      stress::max_controlled_pool(c.hstate));
+  if (std::string err = stress::check_controlled_config(c); !err.empty()) throw UsageError("run", err);
   return c;
 }
 
@@ -118,6 +165,7 @@ void print_text(std::ostream& out, const CampaignConfig& c, const CampaignResult
 
 ExitCode run_run(const po::variables_map& vm, std::ostream& out) {
   const CampaignConfig c = config_from_flags(vm);
+  if (c.mode == stress::CampaignMode::kControlled) return run_controlled_campaign(c, vm["json"].as<bool>(), out);
   stress::FindingWriter findings(c, std::cerr);
   if (std::string err = findings.prepare(); !err.empty()) throw UsageError("--out", err);
   const bool tty = isatty(STDERR_FILENO) != 0;
@@ -153,8 +201,11 @@ Command run_command() {
   return Command{
       .name = "run",
       .synopsis =
-          "run --model M [--revert FIX]... [--threads N] (--iterations N | --duration T) [--seed S] "
-          "[--workload NAME] [--hugepage-size 2M|1G] [--memory SIZE] [--pte-access once|plain] [--json] [--out DIR]",
+          "run --model M [--revert FIX]... [--mode free|controlled] [--threads N] (--iterations N | --duration T) "
+          "[--seed S] [--workload NAME] [--hugepage-size 2M|1G] [--memory SIZE] [--pte-access once|plain] "
+          "[--strategy random|pct|bounded] [--seeds N] [--depth d] [--preemptions P] [--max-steps N] "
+          "[--initial-pool N] [--memory-model sc|tso|weak] [--json] "
+          "[--out DIR]",
       .summary = "a stress campaign: threads allocate, free and access hugepages while checkers watch",
       .positionals = {},
       .flags = run_flags,

@@ -73,10 +73,14 @@ std::optional<Pfn> HugetlbPool::alloc_fresh_folio_frames(Gfp gfp) {
   return head;
 }
 
+std::optional<Pfn> HugetlbVmemmapOps::alloc_fresh_hugetlb_folio(HugetlbPool& pool, Gfp gfp) {
+  return pool.alloc_fresh_folio_frames(gfp);
+}
+
 bool HugetlbPool::alloc_pool_folio() {
   OperationScope op("alloc_fresh_hugetlb_folio");
   // GFP for a pool page: __GFP_COMP | __GFP_RETRY_MAYFAIL | __GFP_NOWARN.
-  std::optional<Pfn> head = alloc_fresh_folio_frames(Gfp::kKernel | Gfp::kRetryMayFail | Gfp::kNoWarn);
+  std::optional<Pfn> head = ops_.alloc_fresh_hugetlb_folio(*this, Gfp::kKernel | Gfp::kRetryMayFail | Gfp::kNoWarn);
   if (!head) return false;
   const bool unreferenced = ops_.prep_new_hugetlb_folio(*this, *head);
   SpinLockGuard g(hugetlb_lock_);
@@ -162,7 +166,10 @@ std::optional<Pfn> HugetlbPool::alloc_hugetlb_folio() {
   unlink_free(head);
   set_folio_state(head, FolioState::kInUse);
   // folio_ref_unfreeze(folio, 1) / set_page_refcounted(), under the lock.
-  pages().store32(head, PageWord32::kRefcount, 1);
+  // release: folio_ref_unfreeze() is atomic_set_release(), the partner of
+  // the acquire load of _refcount in page_ref_add_unless() (6.x): a
+  // speculative walker that sees the count see what came before it.
+  pages().store32(head, PageWord32::kRefcount, 1, std::memory_order_release);
   return head;
 }
 

@@ -5,6 +5,9 @@
 // them. Everything else the pool does is the same in every generation.
 #pragma once
 
+#include <optional>
+
+#include "engine/gfp.h"
 #include "engine/types.h"
 
 namespace hvo {
@@ -14,6 +17,14 @@ class HugetlbPool;
 class HugetlbVmemmapOps {
  public:
   virtual ~HugetlbVmemmapOps() = default;
+
+  // alloc_buddy_hugetlb_folio() / alloc_gigantic_folio(): the frames of a
+  // fresh folio for the pool, compound page prepared. The default is
+  // pool.alloc_fresh_folio_frames() (head refcount 1). A generation whose
+  // kernel freezes the fresh folio here (2b21624fc232, 6.0+: refcount 0,
+  // and a failed freeze put back and retried) overrides it. nullopt when no
+  // folio can be had. Defined in hugetlb_pool.cc.
+  [[nodiscard]] virtual std::optional<Pfn> alloc_fresh_hugetlb_folio(HugetlbPool& pool, Gfp gfp);
 
   // alloc_fresh_hugetlb_folio() between the allocation from buddy (the
   // compound page prepared, head refcount 1) and the enqueue: the hugetlb

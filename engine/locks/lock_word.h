@@ -23,7 +23,10 @@ class LockWord {
   // atomic_try_cmpxchg_acquire). relaxed on failure: nothing is entered.
   [[nodiscard]] bool try_acquire() {
     uint32_t expected = 0;
-    return word_.compare_exchange_strong(expected, 1, std::memory_order_acquire, std::memory_order_relaxed);
+    if (!word_.compare_exchange_strong(expected, 1, std::memory_order_acquire, std::memory_order_relaxed))
+      return false;
+    memory_acquired(this);  // the race detector's happens-before edge from the last release
+    return true;
   }
 
   // Waits until the word is ours. sched_address names the lock in traces.
@@ -38,7 +41,10 @@ class LockWord {
   // release: the critical section's accesses may not move below the store,
   // and the next acquirer's CAS synchronizes with it (queued_spin_unlock's
   // smp_store_release, __mutex_unlock_fast's release cmpxchg).
-  void release() { word_.store(0, std::memory_order_release); }
+  void release() {
+    memory_releasing(this);
+    word_.store(0, std::memory_order_release);
+  }
 
   // relaxed: a racy snapshot for spin_is_locked()-style diagnostics only.
   [[nodiscard]] bool is_locked() const { return word_.load(std::memory_order_relaxed) != 0; }

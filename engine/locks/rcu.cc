@@ -43,6 +43,7 @@ void Rcu::rcu_read_lock() {
   // __srcu_read_lock() / __rcu_read_lock(): acquire, see the header comment
   // (this RMW may read the updater's snapshot RMW).
   slot_of(t.cpu).word.fetch_add(1, std::memory_order_acquire);
+  memory_acquired(&slot_of(t.cpu).word);  // the race detector's edge from the updater's snapshot
 }
 
 void Rcu::rcu_read_unlock() {
@@ -58,6 +59,7 @@ void Rcu::rcu_read_unlock() {
   // in the same RMW. release: the read section's accesses stay above it
   // (see the header comment); relaxed on CAS failure, nothing is published.
   std::atomic<uint64_t>& word = slot_of(t.cpu).word;
+  memory_releasing(&word);  // the race detector's edge to synchronize_rcu()
   uint64_t w = word.load(std::memory_order_relaxed);
   for (;;) {
     HVO_CHECK((w & kCountMask) != 0, "RCU slot count underflow (task changed CPU inside a read section?)");
@@ -74,8 +76,11 @@ void Rcu::synchronize_rcu() {
   // comment): release publishes the caller's earlier stores to readers that
   // enter later; acquire pairs with the exits of readers already gone.
   std::vector<uint64_t> snapshot(nr_cpus_);
-  for (unsigned cpu = 0; cpu < nr_cpus_; ++cpu)
+  for (unsigned cpu = 0; cpu < nr_cpus_; ++cpu) {
+    memory_releasing(&slots_[cpu].word);
     snapshot[cpu] = slots_[cpu].word.fetch_add(0, std::memory_order_acq_rel);
+    memory_acquired(&slots_[cpu].word);
+  }
   for (unsigned cpu = 0; cpu < nr_cpus_; ++cpu) {
     const uint64_t own = self.rcu_read_depth > 0 && self.cpu.value() == cpu ? 1 : 0;
     wait_for_readers(cpu, snapshot[cpu], own);
@@ -89,7 +94,10 @@ void Rcu::wait_for_readers(unsigned cpu, uint64_t snapshot, uint64_t own) const 
   for (;;) {
     // acquire: pairs with the release exit of the readers (header comment).
     const uint64_t w = slots_[cpu].word.load(std::memory_order_acquire);
-    if ((w & kCountMask) <= own || (w >> 32) != (snapshot >> 32)) return;
+    if ((w & kCountMask) <= own || (w >> 32) != (snapshot >> 32)) {
+      memory_acquired(&slots_[cpu].word);  // the race detector's edge from the readers' exits
+      return;
+    }
     sched_blocked(SchedEvent::kSynchronizeRcu, cpu);
   }
 }

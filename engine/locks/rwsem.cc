@@ -20,8 +20,10 @@ bool RwSemaphore::try_read_once() {
   // before up_write(). relaxed on failure: nothing is entered.
   uint64_t c = count_.load(std::memory_order_relaxed);
   while ((c & kWriterLocked) == 0) {
-    if (count_.compare_exchange_weak(c, c + kReaderBias, std::memory_order_acquire, std::memory_order_relaxed))
+    if (count_.compare_exchange_weak(c, c + kReaderBias, std::memory_order_acquire, std::memory_order_relaxed)) {
+      memory_acquired(this);  // the race detector's edge from the last up_write()/up_read()
       return true;
+    }
   }
   return false;
 }
@@ -30,8 +32,10 @@ bool RwSemaphore::try_write_once() {
   // rwsem_write_trylock(): atomic_long_try_cmpxchg_acquire(count, 0,
   // RWSEM_WRITER_LOCKED). acquire: see everything earlier holders wrote.
   uint64_t expected = 0;
-  return count_.compare_exchange_strong(expected, kWriterLocked, std::memory_order_acquire,
-                                        std::memory_order_relaxed);
+  if (!count_.compare_exchange_strong(expected, kWriterLocked, std::memory_order_acquire, std::memory_order_relaxed))
+    return false;
+  memory_acquired(this);  // the race detector's edge from every earlier release
+  return true;
 }
 
 void RwSemaphore::down_read() {
@@ -108,6 +112,7 @@ void RwSemaphore::up_read() {
   // __up_read(): atomic_long_add_return_release(-RWSEM_READER_BIAS). release:
   // the read section's loads may not move below it; a writer's acquire CAS
   // that sees the count drop to 0 is ordered after them.
+  memory_releasing(this);
   count_.fetch_sub(kReaderBias, std::memory_order_release);
   HVO_TSAN_MUTEX_POST_UNLOCK(this, HVO_TSAN_READ_LOCK);
 }
@@ -119,6 +124,7 @@ void RwSemaphore::up_write() {
   HVO_TSAN_MUTEX_PRE_UNLOCK(this, 0);
   // __up_write(): atomic_long_fetch_add_release(-RWSEM_WRITER_LOCKED).
   // release: publishes the write section to the next reader or writer.
+  memory_releasing(this);
   count_.fetch_sub(kWriterLocked, std::memory_order_release);
   HVO_TSAN_MUTEX_POST_UNLOCK(this, 0);
 }

@@ -1,9 +1,9 @@
 // What a schedule point on simulated shared memory carries beyond
 // hvo::SchedulePoint: the access kind and the C++ memory order. The
-// scheduler is sequentially consistent today and only hashes them; a
-// memory-model layer (TSO / weak store buffers) and a vector-clock race
-// detector read them at the same point, so call sites (sched::Shared) never
-// change when those are added.
+// scheduler hashes them into the trace and the vector-clock race detector
+// (race_detector.h), the torn-PTE detector and the store buffers of the
+// tso/weak memory models (memory_model.h) read them; PhysMem's word
+// accesses carry the same record through hvo::MemoryHook.
 #pragma once
 
 #include <atomic>

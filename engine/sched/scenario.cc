@@ -87,7 +87,7 @@ Report explore(const Scenario& scenario, const Options& o) {
   report.strategy = o.strategy;
   report.expected = scenario.expected;
   const std::unique_ptr<Strategy> strategy = make_strategy(o);
-  const Limits limits{o.max_steps, o.stop_on_violation};
+  const Limits limits{o.max_steps, o.stop_on_violation, o.detect_races, o.memory_model};
   const uint64_t cap = o.strategy == StrategyKind::kReplay ? 1 : o.executions;
   Scheduler scheduler;
   Execution e;
@@ -100,7 +100,8 @@ Report explore(const Scenario& scenario, const Options& o) {
     scenario.setup(e);
     HVO_CHECK(!e.cpus().empty(), "the scenario's setup added no CPU");
     const uint64_t violations_before = e.log() != nullptr ? e.log()->count() : 0;
-    strategy->begin_execution(seed, static_cast<unsigned>(e.cpus().size()));
+    // Under tso/weak the store-buffer drains are schedule ids too (memory_model.h).
+    strategy->begin_execution(seed, static_cast<unsigned>(e.cpus().size()) * ids_per_cpu(o.memory_model));
     const Outcome out = scheduler.run(e.cpus(), *strategy, e.log(), limits);
     ExecutionResult& r = report.last;
     r.index = i;
@@ -126,12 +127,13 @@ Report explore(const Scenario& scenario, const Options& o) {
 }
 
 ExecutionResult replay(const Scenario& scenario, std::span<const Decision> decisions, uint64_t max_steps,
-                       bool stop_on_violation) {
+                       bool stop_on_violation, MemoryModel memory_model) {
   Options o;
   o.strategy = StrategyKind::kReplay;
   o.executions = 1;
   o.max_steps = max_steps;
   o.stop_on_violation = stop_on_violation;
+  o.memory_model = memory_model;
   o.replay.assign(decisions.begin(), decisions.end());
   return explore(scenario, o).last;
 }

@@ -27,6 +27,7 @@
 #include <string_view>
 
 #include "engine/sched/execution.h"
+#include "engine/sched/memory_model.h"
 #include "engine/sched/trace.h"
 #include "engine/sched/verdict.h"
 
@@ -56,6 +57,8 @@ struct Options {
   unsigned preemptions = 2;       // bounded: at most this many preemptions per schedule
   uint64_t max_steps = 1'000'000; // schedule points per execution before kStepBound
   bool stop_on_violation = true;  // end an execution at its first recorded violation
+  bool detect_races = true;       // the happens-before data-race detector (Limits::detect_races)
+  MemoryModel memory_model = MemoryModel::kSc;  // sc, tso, weak (Limits::memory_model)
   bool stop_at_first_failure = false;  // end the exploration at the first failing execution
   DecisionRecord replay{};        // replay: the decisions to follow (one execution)
 };
@@ -98,6 +101,7 @@ Report explore(const Scenario& scenario, const Options& options);
 // given limits; the result's verdict is kDiverged if it is not the same
 // execution.
 ExecutionResult replay(const Scenario& scenario, std::span<const Decision> decisions,
-                       uint64_t max_steps = Options{}.max_steps, bool stop_on_violation = true);
+                       uint64_t max_steps = Options{}.max_steps, bool stop_on_violation = true,
+                       MemoryModel memory_model = MemoryModel::kSc);
 
 }  // namespace hvo::sched

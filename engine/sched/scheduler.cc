@@ -16,6 +16,7 @@ namespace {
 // Trace codes of the steps that are not a SchedEvent (those are < 0x80).
 constexpr uint32_t kBlockedBit = 0x80;
 constexpr uint32_t kFinishEvent = 0xff;
+constexpr uint32_t kDrainEvent = 0xfe;  // a store buffer entry written to memory
 
 #ifdef HVO_TSAN
 constexpr bool kTsan = true;
@@ -40,6 +41,7 @@ struct Scheduler::Cpu {
   Fiber fiber;            // its context while it does not run; empty while it runs or has no fiber
   void* tsan = nullptr;   // its TSan fiber; null while it has no fiber
   bool alive = false;     // has a fiber (running, suspended, or parked between executions)
+  uint64_t point_step = 0;  // the step of its last schedule point: names its accesses in race reports
   bool retrying = false;  // resumed after blocking: its next schedule point is the retry
   bool retry_point_used = false;
   // TSan builds: stopped inside a lock's TSan annotation, and whether its
@@ -222,16 +224,159 @@ bool Scheduler::priming_done(unsigned i) {
 
 void Scheduler::point(const SchedulePoint& p) {
   on_point(static_cast<uint32_t>(p.event), p.address, p.value);
+  // flush_tlb_kernel_range()/flush_tlb_all(): on_each_cpu(..., wait=1), a
+  // synchronization of the flusher with every CPU (race_detector.h). At
+  // the point, after the decision: what the flusher does next is after it.
+  if (p.event == SchedEvent::kTlbFlush && detecting()) races_.ipi_all(running_);
 }
 
-void Scheduler::access(const MemoryAccess& a) {
+MemoryResult Scheduler::access(const MemoryAccess& a, void* host) {
   on_point(static_cast<uint32_t>(SchedEvent::kAtomic) | a.packed(), a.address, a.value);
+  // Resumed: the access is performed right after this returns.
+  return on_access(a, host);
+}
+
+MemoryResult Scheduler::on_access(const MemoryAccess& a, void* host) {
+  if (running_ == kMain) return {};
+  const unsigned self = running_;
+  if (limits_.detect_races) {
+    const uint64_t step = cpus_[self]->point_step;
+    if (std::optional<Race> race = races_.access(self, step, a)) [[unlikely]]
+      report(*race);
+    torn_.access(self, step, a, host, torn_found_);
+    if (!torn_found_.empty()) [[unlikely]] {
+      for (const TornRead& t : torn_found_) {
+        Violation v = make_violation(ViolationKind::kTornPte, t.describe());
+        v.address = t.word;
+        v.frame = Pfn(t.word >> kPageShift);
+        report(std::move(v), t.reader, t.reader_step);
+      }
+      torn_found_.clear();
+    }
+  }
+  if (limits_.memory_model == MemoryModel::kSc) return {};
+  StoreBuffer& b = buffers_[self];
+  switch (a.kind) {
+    case AccessKind::kStore:
+    case AccessKind::kPlainStore:
+      if (a.order == std::memory_order_seq_cst) {
+        // A seq_cst store is the store and a full fence after it (x86
+        // xchg; arm64 stlr, ordered before any later ldar): the buffer
+        // drains first, then the store is performed.
+        b.drain_all();
+        return {};
+      }
+      b.push(BufferedStore{a.address, host, a.value, a.size, a.order == std::memory_order_release, false});
+      return {true, 0};
+    case AccessKind::kLoad:
+    case AccessKind::kPlainLoad: {
+      uint64_t v = 0;
+      switch (b.forward(a.address, a.size, v)) {
+        case StoreBuffer::Forward::kHit: return {true, v};
+        case StoreBuffer::Forward::kOverlap: b.drain_all(); return {};
+        case StoreBuffer::Forward::kMiss: return {};
+      }
+      return {};
+    }
+    case AccessKind::kRmw:
+    case AccessKind::kCas:
+      // Locked instructions (x86) and the kernel's value-returning atomics
+      // (fully ordered) drain the buffer; the RMW itself is then performed
+      // on memory, atomically.
+      b.drain_all();
+      return {};
+  }
+  return {};
+}
+
+// Lock operations are RMWs or release stores of the lock word, fully
+// ordered in the kernel's spinlock/mutex fast paths on x86 (locked
+// instructions): the buffer drains. On arm64 an unlock is only a release;
+// draining is stronger than that, so it can hide, never invent, a reordering.
+void Scheduler::drain_own() {
+  if (buffering()) buffers_[running_].drain_all();
+}
+
+void Scheduler::on_acquire(const void* sync) {
+  drain_own();
+  if (detecting()) races_.acquire(running_, sync);
+}
+
+void Scheduler::on_release(const void* sync) {
+  drain_own();
+  if (detecting()) races_.release(running_, sync);
+}
+
+// smp_mb() drains (store->load order, the only one TSO relaxes); smp_wmb()
+// under weak stops later stores from overtaking earlier ones (TSO keeps that
+// order anyway); smp_rmb() orders loads, which are not reordered here.
+void Scheduler::on_fence(std::memory_order mo) {
+  if (buffering()) {
+    StoreBuffer& b = buffers_[running_];
+    if (mo == std::memory_order_seq_cst || mo == std::memory_order_acq_rel) {
+      b.drain_all();
+    } else if (mo == std::memory_order_release && limits_.memory_model == MemoryModel::kWeak) {
+      b.barrier();
+    }
+  }
+  if (detecting()) races_.fence(running_, mo);
+}
+
+// The drain choices open now: id n + i drains CPU i's oldest store; under
+// weak, 2n + i drains the youngest one allowed to overtake the older ones.
+CpuMask Scheduler::drainable() const {
+  const unsigned n = static_cast<unsigned>(bodies_.size());
+  CpuMask m = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    const StoreBuffer& b = buffers_[i];
+    if (b.empty()) continue;
+    m |= cpu_bit(n + i);
+    if (limits_.memory_model == MemoryModel::kWeak && b.overtaking()) m |= cpu_bit(2 * n + i);
+  }
+  return m;
+}
+
+// A drain chosen by the strategy: a step of its own (in the trace, and so
+// that each decision has its own step for replays).
+void Scheduler::drain_choice(unsigned id) {
+  const unsigned n = static_cast<unsigned>(bodies_.size());
+  StoreBuffer& b = buffers_[id % n];
+  const size_t entry = id < 2 * n ? 0 : *b.overtaking();
+  ++step_;
+  const uint64_t address = b.drain(entry);
+  trace_.add(step_, id, kDrainEvent, address, entry);
+}
+
+// A race is a violation of the simulated kernel: into the watched log (the
+// scheduler stops at the next step, as for any violation), or, for a
+// scenario without one, the execution's verdict.
+void Scheduler::report(const Race& race) {
+  Violation v = make_violation(ViolationKind::kDataRace, race.describe());
+  v.address = race.later.address;
+  // Engine memory is physical: name the frame. (sched::Shared and lock
+  // addresses have bit 62 or 63 set.)
+  if (race.later.address < (uint64_t{1} << 62)) v.frame = Pfn(race.later.address >> kPageShift);
+  report(std::move(v), race.later.cpu, race.later.step);
+}
+
+void Scheduler::report(Violation v, unsigned cpu, uint64_t step) {
+  v.cpu = CpuId(cpu);
+  v.step = step;
+  if (log_ != nullptr) {
+    log_->record(std::move(v));
+    return;
+  }
+  if (aborting_ || !limits_.stop_on_violation) return;
+  outcome_.failure_step = step;
+  outcome_.failure_cpu = static_cast<int>(cpu);
+  stop(Verdict::kViolation, v.to_string());
 }
 
 void Scheduler::on_point(uint32_t event, uint64_t address, uint64_t value) {
   const unsigned self = running_;
   if constexpr (kTsan) note_stop(event);
   ++step_;
+  cpus_[self]->point_step = step_;
   trace_.add(step_, self, event, address, value);
   if (aborting_) [[unlikely]] {
     unwinding_point(event);
@@ -326,16 +471,23 @@ void Scheduler::blocked(const SchedulePoint& p) {
 // a choice other than it is recorded. False when the strategy cannot
 // follow this execution (a replay that diverged): the caller ends it.
 bool Scheduler::decide(int current) {
-  int next;
-  if ((runnable_ & (runnable_ - 1)) == 0) {
-    next = std::countr_zero(runnable_);  // forced: not a decision, not recorded
-  } else {
-    next = strategy_->pick(PickContext{step_, runnable_, current});
-    if (next < 0 || !contains(runnable_, static_cast<unsigned>(next))) return false;
-    if (next != current) decisions_.push_back(Decision{step_, static_cast<uint32_t>(next)});
+  const unsigned n = static_cast<unsigned>(bodies_.size());
+  for (;;) {
+    const CpuMask enabled = limits_.memory_model == MemoryModel::kSc ? runnable_ : runnable_ | drainable();
+    int next;
+    if ((enabled & (enabled - 1)) == 0) {
+      next = std::countr_zero(enabled);  // forced: not a decision, not recorded
+    } else {
+      next = strategy_->pick(PickContext{step_, enabled, current});
+      if (next < 0 || !contains(enabled, static_cast<unsigned>(next))) return false;
+      if (next != current) decisions_.push_back(Decision{step_, static_cast<uint32_t>(next)});
+    }
+    if (static_cast<unsigned>(next) < n) {
+      if (static_cast<unsigned>(next) != running_) switch_to(static_cast<unsigned>(next));
+      return true;
+    }
+    drain_choice(static_cast<unsigned>(next));  // then choose again
   }
-  if (static_cast<unsigned>(next) != running_) switch_to(static_cast<unsigned>(next));
-  return true;
 }
 
 std::string Scheduler::diverged_message() const {
@@ -445,6 +597,16 @@ Outcome Scheduler::run(std::span<const std::function<void()>> cpus, Strategy& st
   main_tsan_ = tsan_current_fiber();
   Scheduler* const outer = detail::active_scheduler;
   detail::active_scheduler = this;
+  MemoryHook* const outer_hook = hvo::detail::memory_hook;
+  HVO_CHECK(n * ids_per_cpu(limits.memory_model) <= kMaxCpus,
+            "too many CPUs for the memory model's store-buffer choices (at most 32 under tso, 21 under weak)");
+  if (buffers_.size() < n) buffers_.resize(n);
+  for (unsigned i = 0; i < n; ++i) buffers_[i].clear();
+  if (limits.detect_races) {
+    races_.begin(n);
+    torn_.begin();
+  }
+  if (limits.detect_races || limits.memory_model != MemoryModel::kSc) hvo::detail::memory_hook = this;
 
   // Priming: CPU 0 runs up to its first stop and hands over to CPU 1, and
   // so on; the last one takes the first decision. Returns when every CPU
@@ -457,6 +619,9 @@ Outcome Scheduler::run(std::span<const std::function<void()>> cpus, Strategy& st
     switch_to(static_cast<unsigned>(std::countr_zero(unfinished_)));
   }
   reap();
+  // What is still buffered reaches memory before the end check, in CPU
+  // order (stores of different CPUs to one word: the last CPU's wins).
+  for (unsigned i = 0; i < n; ++i) buffers_[i].drain_all();
 
   if (!aborting_ && violation_stops()) stop(Verdict::kViolation, "");
   if (outcome_.verdict != Verdict::kDiverged && !strategy.complete() && !error_) {
@@ -466,6 +631,7 @@ Outcome Scheduler::run(std::span<const std::function<void()>> cpus, Strategy& st
   }
   hvo::detail::current_task = main_task_;
   detail::active_scheduler = outer;
+  hvo::detail::memory_hook = outer_hook;
   outcome_.steps = step_;
   outcome_.trace_hash = trace_.value();
   bodies_ = {};

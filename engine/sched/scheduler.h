@@ -51,6 +51,10 @@
 
 #include "engine/sched/fiber.h"
 #include "engine/sched/memory_access.h"
+#include "engine/sched/memory_model.h"
+#include "engine/sched/race_detector.h"
+#include "engine/sched/store_buffer.h"
+#include "engine/sched/torn_pte_detector.h"
 #include "engine/sched/strategy.h"
 #include "engine/sched/trace.h"
 #include "engine/sched/verdict.h"
@@ -59,6 +63,7 @@
 
 namespace hvo {
 class ViolationLog;
+struct Violation;
 }
 
 namespace hvo::sched {
@@ -70,6 +75,17 @@ struct ExecutionAborted {};
 struct Limits {
   uint64_t max_steps = UINT64_MAX;  // schedule points per execution
   bool stop_on_violation = true;    // end the execution at the first recorded violation
+  // Run the data-race detector (race_detector.h) over the execution's
+  // simulated memory (PhysMem words, sched::Shared, lock words, fences,
+  // TLB-flush IPIs). A race is a kDataRace violation in the watched log or,
+  // without a log, the execution's verdict (kViolation).
+  bool detect_races = true;
+  // sc, tso or weak (memory_model.h). Under tso and weak each CPU's stores
+  // go through a store buffer, and draining an entry is a choice offered to
+  // the strategy at every decision, next to the CPUs (as the schedule ids
+  // n + i, and 2n + i for weak's out-of-order drain): recorded, replayed and
+  // counted like any other choice. Needs n * ids_per_cpu(model) <= 64.
+  MemoryModel memory_model = MemoryModel::kSc;
 };
 
 // How one execution ended, as far as the scheduler knows: kPass means every
@@ -83,7 +99,7 @@ struct Outcome {
   std::string message;
 };
 
-class Scheduler final : public ScheduleHook {
+class Scheduler final : public ScheduleHook, public MemoryHook {
  public:
   Scheduler();
   ~Scheduler() override;
@@ -105,9 +121,16 @@ class Scheduler final : public ScheduleHook {
   void point(const SchedulePoint& p) override;
   void blocked(const SchedulePoint& p) override;
   // A schedule point of a sched::Shared access: the same as point(), with
-  // the access kind and memory order in the trace (and, later, for the
-  // memory model and the race detector).
-  void access(const MemoryAccess& a);
+  // the access kind and memory order in the trace, then (once this CPU is
+  // resumed, right before the access) the race detector's view of it.
+  MemoryResult access(const MemoryAccess& a, void* host);
+
+  // MemoryHook: PhysMem word accesses, lock words and fences of the running
+  // CPU, for the race detector (installed only while detect_races).
+  MemoryResult on_access(const MemoryAccess& a, void* host) override;
+  void on_acquire(const void* sync) override;
+  void on_release(const void* sync) override;
+  void on_fence(std::memory_order mo) override;
 
  private:
   struct Cpu;
@@ -134,6 +157,13 @@ class Scheduler final : public ScheduleHook {
   void unwinding_point(uint32_t event) const;
   void prepare(size_t n);
   void reap();
+  void report(const Race& race);
+  void report(Violation v, unsigned cpu, uint64_t step);
+  [[nodiscard]] bool detecting() const { return limits_.detect_races && running_ != kMain; }
+  [[nodiscard]] bool buffering() const { return limits_.memory_model != MemoryModel::kSc && running_ != kMain; }
+  [[nodiscard]] CpuMask drainable() const;
+  void drain_choice(unsigned id);
+  void drain_own();
 
   std::vector<std::unique_ptr<Cpu>> cpus_;
   std::span<const std::function<void()>> bodies_;
@@ -151,6 +181,10 @@ class Scheduler final : public ScheduleHook {
   bool shutdown_ = false;
   uint64_t log_seen_ = 0;    // violations already accounted for
   TraceHash trace_;
+  RaceDetector races_;
+  TornPteDetector torn_;             // with detect_races: kTornPte
+  std::vector<TornRead> torn_found_;  // scratch, reused
+  std::vector<StoreBuffer> buffers_;  // per CPU, under tso and weak
   DecisionRecord decisions_;
   Outcome outcome_;
   std::exception_ptr error_;

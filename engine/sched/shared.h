@@ -3,11 +3,11 @@
 // kind and memory order, then performs the access: under the controlled
 // scheduler each access is a place where another CPU may run.
 //
-// The scheduler is sequentially consistent today: the access happens on the
-// host right after the point, before any other CPU can run. The orders are still carried (and
-// hashed into the trace) so that a memory-model layer (TSO / weak store
-// buffers) and a vector-clock race detector can be added behind
-// Scheduler::access() without changing any call site.
+// Under the sc memory model the access happens on the host right after the
+// point, before any other CPU can run. Under tso/weak (memory_model.h) the
+// scheduler may buffer a store or forward a load from the CPU's store
+// buffer instead (AccessPoint::result). The orders are hashed into the trace
+// and read by the race detector (race_detector.h) and the store buffers.
 //
 // On real threads (no scheduler) a Shared<T> is a std::atomic<T> used with
 // the orders given, so the same algorithm runs in both worlds; the orders
@@ -42,17 +42,21 @@ inline uint64_t next_shared_address() { return (uint64_t{1} << 62) | (shared_ord
 // done with relaxed host operations (a load and a store for an RMW): the
 // same result, without the locked instructions (~20 cycles each) that an
 // x86 RMW or seq_cst store costs.
-inline bool access_point(const MemoryAccess& a) {
+// Under a store-buffer memory model the scheduler may also have performed
+// the access itself (MemoryResult::handled: a store buffered, a load
+// forwarded from the CPU's buffer).
+struct AccessPoint {
+  bool controlled = false;
+  MemoryResult result;
+};
+inline AccessPoint access_point(const MemoryAccess& a, void* host) {
   Task& t = current();
   ++t.schedule_points;
-  if (t.hook == nullptr) return false;
+  if (t.hook == nullptr) return {};
   Scheduler* const s = active_scheduler;
-  if (s != nullptr && t.hook == s) {
-    s->access(a);
-    return true;
-  }
+  if (s != nullptr && t.hook == s) return {true, s->access(a, host)};
   t.hook->point(SchedulePoint{SchedEvent::kAtomic, a.address, a.value});
-  return false;
+  return {};
 }
 
 // The failure order std::atomic derives from a single CAS order.
@@ -83,17 +87,21 @@ class Shared {
   // detail::access_point(); elsewhere it is the std::atomic operation with
   // the order given.
   T load(std::memory_order mo = std::memory_order_seq_cst) const {
-    if (point(AccessKind::kLoad, mo, mo, 0)) return v_.load(std::memory_order_relaxed);
+    const detail::AccessPoint p = point(AccessKind::kLoad, mo, mo, 0);
+    if (p.result.handled) return from_bits(p.result.value);
+    if (p.controlled) return v_.load(std::memory_order_relaxed);
     return v_.load(mo);
   }
 
   void store(T v, std::memory_order mo = std::memory_order_seq_cst) {
-    if (point(AccessKind::kStore, mo, mo, bits(v))) return v_.store(v, std::memory_order_relaxed);
+    const detail::AccessPoint p = point(AccessKind::kStore, mo, mo, bits(v));
+    if (p.result.handled) return;
+    if (p.controlled) return v_.store(v, std::memory_order_relaxed);
     v_.store(v, mo);
   }
 
   T exchange(T v, std::memory_order mo = std::memory_order_seq_cst) {
-    if (point(AccessKind::kRmw, mo, mo, bits(v))) {
+    if (point(AccessKind::kRmw, mo, mo, bits(v)).controlled) {
       const T old = v_.load(std::memory_order_relaxed);
       v_.store(v, std::memory_order_relaxed);
       return old;
@@ -105,7 +113,7 @@ class Shared {
   // would be a nondeterministic choice the strategy does not make (yet).
   bool compare_exchange_strong(T& expected, T desired, std::memory_order success,
                                std::memory_order failure) {
-    if (point(AccessKind::kCas, success, failure, bits(desired))) {
+    if (point(AccessKind::kCas, success, failure, bits(desired)).controlled) {
       const T old = v_.load(std::memory_order_relaxed);
       if (bits(old) != bits(expected)) {  // compared as bytes, like std::atomic
         expected = old;
@@ -129,7 +137,7 @@ class Shared {
   T fetch_add(T d, std::memory_order mo = std::memory_order_seq_cst)
     requires std::is_integral_v<T>
   {
-    if (point(AccessKind::kRmw, mo, mo, bits(d))) {
+    if (point(AccessKind::kRmw, mo, mo, bits(d)).controlled) {
       const T old = v_.load(std::memory_order_relaxed);
       v_.store(static_cast<T>(old + d), std::memory_order_relaxed);
       return old;
@@ -139,7 +147,7 @@ class Shared {
   T fetch_sub(T d, std::memory_order mo = std::memory_order_seq_cst)
     requires std::is_integral_v<T>
   {
-    if (point(AccessKind::kRmw, mo, mo, bits(d))) {
+    if (point(AccessKind::kRmw, mo, mo, bits(d)).controlled) {
       const T old = v_.load(std::memory_order_relaxed);
       v_.store(static_cast<T>(old - d), std::memory_order_relaxed);
       return old;
@@ -147,15 +155,18 @@ class Shared {
     return v_.fetch_sub(d, mo);
   }
 
-  // Plain (non-atomic) accesses in the simulated program: a race detector
-  // will report them when concurrent with a write. The host access stays
+  // Plain (non-atomic) accesses in the simulated program: the race
+  // detector (race_detector.h) reports them when concurrent with a write. The host access stays
   // atomic (relaxed) so that the tool itself has no data race.
   T load_plain() const {
-    point(AccessKind::kPlainLoad, std::memory_order_relaxed, std::memory_order_relaxed, 0);
+    const detail::AccessPoint p = point(AccessKind::kPlainLoad, std::memory_order_relaxed, std::memory_order_relaxed, 0);
+    if (p.result.handled) return from_bits(p.result.value);
     return v_.load(std::memory_order_relaxed);
   }
   void store_plain(T v) {
-    point(AccessKind::kPlainStore, std::memory_order_relaxed, std::memory_order_relaxed, bits(v));
+    const detail::AccessPoint p =
+        point(AccessKind::kPlainStore, std::memory_order_relaxed, std::memory_order_relaxed, bits(v));
+    if (p.result.handled) return;
     v_.store(v, std::memory_order_relaxed);
   }
 
@@ -168,8 +179,18 @@ class Shared {
     std::memcpy(&b, &v, sizeof(T));
     return b;
   }
-  bool point(AccessKind kind, std::memory_order mo, std::memory_order failure, uint64_t value) const {
-    return detail::access_point(MemoryAccess{kind, mo, failure, static_cast<uint8_t>(sizeof(T)), address_, value});
+  static T from_bits(uint64_t b) {
+    T v;
+    std::memcpy(&v, &b, sizeof(T));  // little-endian: the low sizeof(T) bytes
+    return v;
+  }
+  // The host word's address, for a buffered store to drain into. A
+  // std::atomic<T> of a trivially copyable T <= 8 bytes is lock-free and
+  // holds exactly a T (checked below), so it is written as a T.
+  detail::AccessPoint point(AccessKind kind, std::memory_order mo, std::memory_order failure, uint64_t value) const {
+    static_assert(sizeof(std::atomic<T>) == sizeof(T) && std::atomic<T>::is_always_lock_free);
+    return detail::access_point(MemoryAccess{kind, mo, failure, static_cast<uint8_t>(sizeof(T)), address_, value},
+                                const_cast<std::atomic<T>*>(&v_));
   }
 
   const uint64_t address_;

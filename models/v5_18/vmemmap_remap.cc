@@ -4,6 +4,7 @@
 
 #include "engine/pte.h"
 #include "engine/struct_page.h"
+#include "engine/schedule_point.h"
 #include "engine/task.h"
 #include "models/v5_18/set_pte.h"
 
@@ -222,7 +223,7 @@ void VmemmapRemapper::vmemmap_restore_pte(PhysAddr pte, VmemmapAddr addr, Vmemma
     // become visible before the set_pte_at() write." A CPU that walks to
     // the new PTE must then read the copied struct pages, not the zeroes
     // or stale bytes of a just-allocated page. Release fence: store->store.
-    std::atomic_thread_fence(std::memory_order_release);
+    smp_wmb();  // a release fence, seen by the controlled scheduler's store buffers and race detector
   }
   set_pte_at(m_, pte, addr, pfn_pte(page, kPageKernel));  // mk_pte(page, PAGE_KERNEL)
 }

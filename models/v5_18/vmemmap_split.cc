@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "engine/pte.h"
+#include "engine/schedule_point.h"
 #include "engine/task.h"
 #include "models/v5_18/set_pte.h"
 
@@ -97,7 +98,7 @@ void VmemmapSplitter::populate_and_flush(PhysAddr pmd, Pfn pgtable, VmemmapAddr 
   // orders the 512 PTE stores above before the pmd store below, so it finds
   // them filled, never zero. A release fence is the C++ form of that
   // store->store order.
-  std::atomic_thread_fence(std::memory_order_release);
+  smp_wmb();  // a release fence, seen by the controlled scheduler's store buffers and race detector
   m_.page_tables().write_entry(pmd, pfn_pte(pgtable, kPageTable));  // pmd_populate_kernel(&init_mm, pmd, pgtable)
   // The old leaf may still be cached (splintered) in any CPU's TLB.
   m_.mmu().flush_tlb_kernel_range(start, start + kPmdSize);

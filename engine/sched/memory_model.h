@@ -1,0 +1,41 @@
+// The memory model of a controlled execution (--memory-model).
+//   sc:   every access is performed at its schedule point, in one total
+//         order (Lamport's sequential consistency).
+//   tso:  x86-TSO (Sewell et al., CACM 2010): each CPU's stores go to a FIFO
+//         store buffer, its loads forward from it, and the scheduler drains
+//         the oldest entry as a choice of the strategy; fences (smp_mb),
+//         RMWs and lock operations drain it. Store->load reordering only.
+//   weak: arm64-like: the buffer may also drain out of order (store->store
+//         reordering) unless a release store or an smp_wmb() stands between
+//         the entries, or they are to the same word (coherence).
+// Load->load reordering (a load satisfied early) is not modelled yet: smp_rmb
+// and acquire loads are therefore no-ops for the buffers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace hvo::sched {
+
+enum class MemoryModel : uint8_t { kSc, kTso, kWeak };
+
+constexpr std::string_view to_string(MemoryModel m) {
+  return m == MemoryModel::kSc ? "sc" : m == MemoryModel::kTso ? "tso" : "weak";
+}
+constexpr std::optional<MemoryModel> memory_model_from_string(std::string_view s) {
+  if (s == "sc") return MemoryModel::kSc;
+  if (s == "tso") return MemoryModel::kTso;
+  if (s == "weak") return MemoryModel::kWeak;
+  return std::nullopt;
+}
+
+// Schedule ids per CPU: the CPU itself, then (tso, weak) "drain its oldest
+// buffered store", then (weak) "drain its youngest store that may overtake
+// the older ones". Ids are CPU-major blocks: cpu i's drains are n + i and
+// 2n + i, so the ids of the CPUs themselves are unchanged.
+constexpr unsigned ids_per_cpu(MemoryModel m) {
+  return m == MemoryModel::kSc ? 1 : m == MemoryModel::kTso ? 2 : 3;
+}
+
+}  // namespace hvo::sched

@@ -1,0 +1,90 @@
+// Model v6.10: HVO as Linux 6.10 has it (mm/hugetlb_vmemmap.c, mm/hugetlb.c,
+// include/linux/page_ref.h, include/linux/page-flags.h), with the fixes that
+// followed to 2025, each revertible by name.
+//
+//   - One reserved vmemmap page as in 5.18, but the head's vmemmap page is
+//     itself remapped onto a newly allocated copy (11aad2631bf7): after HVO
+//     page 0 maps the new frame read-write, pages 1..N-1 map it read-only,
+//     and the old head frame is freed with the tails' (vmemmap_remap.h).
+//     Savings stay 7 (2 MiB) and 4095 (1 GiB): the new page replaces the old.
+//   - Batched splits and remaps with deferred TLB flushes (6.7), the old
+//     pages freed only after the batch's flush (hugetlb_vmemmap.h). The pool
+//     grows one folio at a time, so each batch holds one folio.
+//   - Folios frozen (refcount 0) from allocation (2b21624fc232,
+//     alloc_fresh_hugetlb_folio() below) through HVO and while free; restore
+//     runs frozen too.
+//   - Speculative walkers inside rcu_read_lock() and synchronize_rcu()
+//     before remapping, only when HVO applies (bd225530a4c7, c2a967f6ab0e);
+//     page_ref_add_unless() reads _refcount with acquire before the
+//     fake-head check (2025; page_ref.h).
+//   - The hugetlb mark set before HVO (d8f5f7e445f0) and cleared only after
+//     the restore (32c877191e02).
+//   - Fake heads and the fake-head-aware compound_head() behind the static
+//     key, as in 5.18 (models/v5_18/fake_head.h, reused as is).
+//   - The folio's hugetlb fields live in page[3] (subpool, cgroup, cgroup
+//     rsvd, hwpoison list; _hugetlb_cgroup overlays ->mapping), the layout
+//     the NR_RESET_STRUCT_PAGE 3 -> 4 fix (2025) came with: the restore must
+//     re-initialise 4 struct pages of every copy (revert `reset-3`).
+#pragma once
+
+#include <map>
+#include <optional>
+
+#include "engine/host_mutex.h"
+#include "models/model.h"
+#include "models/v5_18/fake_head.h"
+#include "models/v6_10/hugetlb_vmemmap.h"
+#include "models/v6_10/page_ref.h"
+
+namespace hvo {
+
+class V610Model final : public Model {
+ public:
+  static constexpr unsigned kReservedVmemmapPages = 1;  // HUGETLB_VMEMMAP_RESERVE_PAGES worth of pages
+  // The struct page holding the folio's hugetlb fields.
+  static constexpr uint64_t kHugetlbFieldsPage = 3;
+  static const ModelInfo kInfo;
+
+  V610Model(Machine& machine, std::set<std::string> reverts);
+
+  [[nodiscard]] const ModelInfo& info() const override { return kInfo; }
+  [[nodiscard]] std::optional<Pfn> alloc_fresh_hugetlb_folio(HugetlbPool& pool, Gfp gfp) override;
+  [[nodiscard]] bool prep_new_hugetlb_folio(HugetlbPool& pool, Pfn head) override;
+  bool update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) override;
+  [[nodiscard]] Pfn compound_head(Pfn pfn) override { return fake_heads_.compound_head(pfn); }
+  [[nodiscard]] bool page_head(Pfn pfn) override { return fake_heads_.page_head(pfn); }
+  [[nodiscard]] bool page_huge(Pfn pfn) override;
+  [[nodiscard]] bool get_page_unless_zero(Pfn pfn) override;
+  void memory_failure(HugetlbPool& pool, Pfn pfn) override;
+  [[nodiscard]] bool vmemmap_optimized(Pfn head) override {
+    return vmemmap_.folio_test_hugetlb_vmemmap_optimized(head);
+  }
+  [[nodiscard]] std::vector<ExpectedVmemmapPage> optimized_shape(const Hstate& h) const override;
+
+  [[nodiscard]] v6_10::HugetlbVmemmap& hugetlb_vmemmap() { return vmemmap_; }
+  [[nodiscard]] v6_10::PageRef& page_ref() { return page_ref_; }
+  [[nodiscard]] v5_18::FakeHeads& fake_heads() { return fake_heads_; }
+
+ private:
+  // init_new_hugetlb_folio(): the hugetlb mark and the hugetlb fields.
+  void init_new_hugetlb_folio(Pfn folio);
+  // The hugetlb fields torn down as the folio stops being hugetlb:
+  // page[3]->mapping is an ordinary tail's TAIL_MAPPING again.
+  void clear_hugetlb_folio_fields(Pfn folio);
+  // folio_clear_hugetlb_hwpoison(): "Move PageHWPoison flag from head page
+  // to the raw error pages, which makes any healthy subpages reusable."
+  void folio_clear_hugetlb_hwpoison(Pfn folio, std::optional<Pfn> raw);
+  // The folio's raw_hwp_page list (folio->_hugetlb_hwpoison): one entry,
+  // set by memory_failure() under hugetlb_lock when it dissolves a free
+  // folio, taken by update_and_free. Host state, the list's stand-in.
+  void note_raw_hwp_page(Pfn folio, Pfn page) EXCLUDES(raw_hwp_mu_);
+  [[nodiscard]] std::optional<Pfn> take_raw_hwp_page(Pfn folio) EXCLUDES(raw_hwp_mu_);
+
+  v6_10::HugetlbVmemmap vmemmap_;
+  v5_18::FakeHeads fake_heads_;
+  v6_10::PageRef page_ref_;
+  HostMutex raw_hwp_mu_;
+  std::map<Pfn, Pfn> raw_hwp_page_ GUARDED_BY(raw_hwp_mu_);
+};
+
+}  // namespace hvo

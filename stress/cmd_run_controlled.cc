@@ -1,0 +1,158 @@
+#include "stress/cmd_run_controlled.h"
+
+#include <filesystem>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "stress/campaign_json.h"
+#include "stress/controlled_campaign.h"
+#include "stress/finding_writer.h"
+#include "stress/json_out.h"
+#include "stress/replay_file.h"
+#include "stress/usage_error.h"
+
+namespace hvo::cli {
+
+namespace json = boost::json;
+using stress::CampaignConfig;
+using stress::ControlledResult;
+
+namespace {
+
+stress::ReplayFile replay_file_of(const CampaignConfig& c, const ControlledResult& r) {
+  const sched::ExecutionResult& x = *r.report.first_failure;
+  stress::ReplayFile f;
+  f.config = c;
+  f.seed = *r.failing_seed;
+  f.execution = x.index;
+  f.decisions = x.decisions;
+  f.verdict = std::string(sched::to_string(x.verdict));
+  f.steps = x.steps;
+  f.failure_step = x.failure_step;
+  f.failure_cpu = x.failure_cpu;
+  f.message = x.message;
+  f.trace_hash = x.trace_hash;
+  if (r.violation) f.violation = stress::to_json(*r.violation);
+  return f;
+}
+
+// The failure goes to disk before anything is printed: a finding is never lost.
+std::string save_failure(const CampaignConfig& c, const ControlledResult& r) {
+  const std::string path = (std::filesystem::path(c.out_dir) /
+                            fmt::format("controlled-{}-{}-seed{}.json", c.model, sched::to_string(c.strategy),
+                                        *r.failing_seed))
+                               .string();
+  if (std::string err = stress::write_replay_file(replay_file_of(c, r), path); !err.empty()) {
+    std::cerr << "hvo-stress: " << err << "; replay it with: " << c.command_line() << "\n";
+    return {};
+  }
+  std::cerr << "hvo-stress: saved " << path << "\nhvo-stress: replay: hvo-stress replay " << path << "\n";
+  return path;
+}
+
+const sched::ExecutionResult& shown_execution(const ControlledResult& r) {
+  return r.report.first_failure ? *r.report.first_failure : r.report.last;
+}
+
+json::object summary(const CampaignConfig& c, const ControlledResult& r, const std::string& file) {
+  const sched::Report& rep = r.report;
+  const sched::ExecutionResult& x = shown_execution(r);
+  json::object o = stress::to_json(c);
+  json::array vs;
+  if (r.violation) vs.emplace_back(stress::to_json(*r.violation));
+  o["violations"] = std::move(vs);
+  o["violation_count"] = rep.first_failure ? 1 : 0;
+  json::object verdicts;
+  for (int v = 0; v < sched::kNumVerdicts; ++v)
+    verdicts[sched::to_string(static_cast<sched::Verdict>(v))] = rep.verdicts[v];
+  json::object stats;
+  stats["executions"] = rep.executions;
+  stats["executions_per_s"] = rep.executions_per_second;
+  stats["elapsed_s"] = rep.seconds;
+  stats["schedule_points"] = rep.schedule_points;
+  stats["schedule_points_per_s"] = rep.seconds > 0 ? static_cast<double>(rep.schedule_points) / rep.seconds : 0.0;
+  stats["operations"] = rep.executions * c.threads * *c.iterations;
+  stats["verdicts"] = std::move(verdicts);
+  stats["exhausted"] = rep.exhausted;
+  o["stats"] = std::move(stats);
+  o["executions"] = rep.executions;
+  o["executions_per_s"] = rep.executions_per_second;
+  o["schedule_points"] = rep.schedule_points;
+  json::object failing;
+  if (rep.first_failure) {
+    failing["seed"] = *r.failing_seed;
+    failing["index"] = x.index;
+    failing["verdict"] = std::string(sched::to_string(x.verdict));
+    failing["steps"] = x.steps;
+    failing["failure_step"] = x.failure_step;
+    failing["failure_cpu"] = x.failure_cpu;
+    failing["decisions"] = x.decisions.size();
+    failing["message"] = x.message;
+    o["failing_execution"] = std::move(failing);
+  } else {
+    o["failing_execution"] = nullptr;
+  }
+  o["trace_hash"] = stress::hex64(x.trace_hash);
+  json::array files;
+  if (!file.empty()) files.emplace_back(file);
+  o["replay_files"] = std::move(files);
+  o["command"] = c.command_line();
+  return o;
+}
+
+void print_text(std::ostream& out, const CampaignConfig& c, const ControlledResult& r) {
+  const sched::Report& rep = r.report;
+  const sched::ExecutionResult& x = shown_execution(r);
+  std::string reverts;
+  for (const std::string& s : c.reverts) reverts += (reverts.empty() ? "" : ",") + s;
+  const bool bounded = c.strategy == sched::StrategyKind::kBounded;
+  // The bounded search is not seeded: one scenario (from --seed), all its
+  // schedules with at most P preemptions, up to --seeds of them.
+  const std::string what = bounded ? fmt::format("seed {}, <= {} preemptions, at most {} schedules", c.seed,
+                                                 c.preemptions, c.seeds)
+                                   : fmt::format("seeds {}..{}", c.seed, c.seed + c.seeds - 1);
+  out << fmt::format(
+      "model {} (reverts: {}), controlled mode, strategy {}, {} CPUs x {} operations, {}, workload {}, "
+      "{} pages, pte {}\n",
+      c.model, reverts.empty() ? "none" : reverts, sched::to_string(c.strategy), c.threads, *c.iterations, what,
+      c.workload, c.hstate.size_name, to_string(c.pte_access));
+  out << fmt::format("executions      {} in {:.2f} s ({:.0f}/s){}\n", rep.executions, rep.seconds,
+                     rep.executions_per_second,
+                     rep.exhausted ? ", search exhausted: every schedule within the bound was run" : "");
+  out << fmt::format("schedule points {} ({:.0f}/s)\n", rep.schedule_points,
+                     rep.seconds > 0 ? static_cast<double>(rep.schedule_points) / rep.seconds : 0.0);
+  out << fmt::format("verdicts        pass {}, violation {}, deadlock {}, step-bound {}\n",
+                     rep.count(sched::Verdict::kPass), rep.count(sched::Verdict::kViolation),
+                     rep.count(sched::Verdict::kDeadlock), rep.count(sched::Verdict::kStepBound));
+  if (const uint64_t cut = rep.count(sched::Verdict::kStepBound); cut > 0)
+    out << fmt::format("note            {} executions reached --max-steps {} and were cut (not findings)\n", cut,
+                       c.max_steps);
+  out << fmt::format("trace hash      {} ({} execution)\n", stress::hex64(x.trace_hash),
+                     rep.first_failure ? "the failing" : "the last");
+  if (!rep.first_failure) {
+    out << "violations      0\n";
+    return;
+  }
+  out << fmt::format("FAILED          execution {} (seed {}): {} at step {} on cpu {} after {} switches\n", x.index,
+                     *r.failing_seed, sched::to_string(x.verdict), x.failure_step, x.failure_cpu,
+                     x.decisions.size());
+  out << "  " << (r.violation ? r.violation->to_string() : x.message) << "\n";
+}
+
+}  // namespace
+
+ExitCode run_controlled_campaign(const CampaignConfig& c, bool json_out, std::ostream& out) {
+  stress::FindingWriter probe(c, std::cerr);
+  if (std::string err = probe.prepare(); !err.empty()) throw UsageError("--out", err);
+  const ControlledResult r = stress::run_controlled(c);
+  std::string file;
+  if (r.report.first_failure) file = save_failure(c, r);
+  if (json_out)
+    print_json(out, summary(c, r, file));
+  else
+    print_text(out, c, r);
+  return r.report.first_failure ? ExitCode::kViolation : ExitCode::kOk;
+}
+
+}  // namespace hvo::cli

@@ -1,0 +1,54 @@
+// The replay file: what `run` writes for a failure and `replay` and
+// `minimize` read back. JSON, format "hvo-stress-replay", version 1.
+//
+//   mode "controlled": the full configuration, the failing execution's
+//     seed and index, the strategy, the scheduler's decision list (the
+//     switches, as [step, cpu] pairs), the verdict, the violation and the
+//     trace hash: enough to re-run that one execution exactly.
+//   mode "free" (the free campaign's findings): the configuration and the
+//     violation; a replay re-runs the campaign, which is not exact.
+//
+// Reading never trusts the file: anything missing, mistyped, out of range
+// or naming an unknown model, revert or workload is an error message.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <boost/json.hpp>
+
+#include "engine/sched/trace.h"
+#include "engine/violation.h"
+#include "stress/campaign_config.h"
+
+namespace hvo::stress {
+
+struct ReplayFile {
+  CampaignConfig config;  // config.mode tells which kind of file it is
+  // Controlled only.
+  uint64_t seed = 0;       // the failing execution's operation seed
+  uint64_t execution = 0;  // its index in the campaign that found it
+  sched::DecisionRecord decisions;
+  std::string verdict;     // sched::to_string(Verdict)
+  uint64_t steps = 0;
+  uint64_t failure_step = 0;
+  int failure_cpu = -1;
+  std::string message;
+  uint64_t trace_hash = 0;
+  // Both modes: the violation as written (kind, invariant, cpu, step, ...).
+  std::optional<boost::json::object> violation;
+
+  [[nodiscard]] std::string violation_kind() const;
+};
+
+[[nodiscard]] boost::json::object to_json(const ReplayFile& f);
+// Writes `f` to `path`; an error message, or empty.
+[[nodiscard]] std::string write_replay_file(const ReplayFile& f, const std::string& path);
+// Reads and checks a replay file: the file, or why it is not one.
+[[nodiscard]] std::variant<ReplayFile, std::string> read_replay_file(const std::string& path);
+
+[[nodiscard]] std::string hex64(uint64_t v);
+
+}  // namespace hvo::stress
