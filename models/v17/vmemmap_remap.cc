@@ -10,36 +10,18 @@
 
 namespace hvo::v17 {
 
-namespace {
-// pgd_addr_end()/pud_addr_end()/pmd_addr_end(): the next boundary or end.
-VmemmapAddr addr_end(VmemmapAddr addr, VmemmapAddr end, unsigned shift) {
-  const uint64_t boundary = (addr.value() + (uint64_t{1} << shift)) & ~((uint64_t{1} << shift) - 1);
-  return boundary - 1 < end.value() - 1 ? VmemmapAddr(boundary) : end;
-}
-}  // namespace
+using models::addr_end;
 
 bool VmemmapRemapper::bug_on(bool cond, const char* what, VmemmapRemapWalk& walk) {
-  if (!cond) return false;
-  Violation v = make_violation(ViolationKind::kBugOn, fmt::format("kernel BUG at mm/sparse-vmemmap.c: {}", what));
-  m_.violations().record(std::move(v));
-  walk.bugged = true;
-  return true;
+  return checks_.bug_on(cond, what, walk.bugged);
 }
 
 std::optional<PhysAddr> VmemmapRemapper::offset(PhysAddr upper, unsigned index, VmemmapRemapWalk& walk) {
-  const PteValue e = m_.page_tables().read_entry(upper);
-  const Pfn table = pte_pfn(e);
-  if (bug_on(!pte_present(e) || pmd_leaf(e) || !m_.mem().valid(table) ||
-                 m_.mem().state(table) != FrameState::kPageTable,
-             "walk followed an entry that is not a page table", walk))
-    return std::nullopt;
-  return table_entry_addr(table, index);
+  return checks_.offset(upper, index, walk.bugged);
 }
 
 std::optional<Pfn> VmemmapRemapper::pte_page(PteValue pte, VmemmapRemapWalk& walk) {
-  if (bug_on(!pte_present(pte) || !m_.mem().valid(pte_pfn(pte)), "vmemmap pte maps no page", walk))
-    return std::nullopt;
-  return pte_pfn(pte);
+  return checks_.pte_page(pte, walk.bugged);
 }
 
 void VmemmapRemapper::vmemmap_remap_range(VmemmapAddr start, VmemmapAddr end, VmemmapRemapWalk& walk) {

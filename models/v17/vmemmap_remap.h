@@ -17,6 +17,7 @@
 
 #include "engine/gfp.h"
 #include "engine/machine.h"
+#include "models/common/walk_checks.h"
 
 namespace hvo::v17 {
 
@@ -34,7 +35,7 @@ struct VmemmapRemapWalk {
 
 class VmemmapRemapper {
  public:
-  explicit VmemmapRemapper(Machine& machine) : m_(machine) {}
+  explicit VmemmapRemapper(Machine& machine) : m_(machine), checks_(machine, "mm/sparse-vmemmap.c") {}
 
   // vmemmap_remap_free(start, end, reuse): remaps [start, end) read-only
   // onto the page mapped at reuse (reuse + PAGE_SIZE == start), flushes the
@@ -68,6 +69,7 @@ class VmemmapRemapper {
   bool bug_on(bool cond, const char* what, VmemmapRemapWalk& walk);
 
   Machine& m_;
+  models::WalkChecks checks_;
 };
 
 }  // namespace hvo::v17

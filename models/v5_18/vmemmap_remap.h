@@ -29,6 +29,7 @@
 
 #include "engine/gfp.h"
 #include "engine/machine.h"
+#include "models/common/walk_checks.h"
 #include "models/v5_18/vmemmap_split.h"
 
 namespace hvo::v5_18 {
@@ -57,7 +58,7 @@ struct RemapFreeResult {
 class VmemmapRemapper {
  public:
   VmemmapRemapper(Machine& machine, SplitFixes split_fixes, bool restore_wmb)
-      : m_(machine), split_(machine, split_fixes), restore_wmb_(restore_wmb) {}
+      : m_(machine), checks_(machine, "mm/sparse-vmemmap.c"), split_(machine, split_fixes), restore_wmb_(restore_wmb) {}
 
   // vmemmap_remap_free(start, end, reuse): remaps [start, end) read-only
   // onto the page mapped at reuse (reuse + PAGE_SIZE == start), flushes the
@@ -95,6 +96,7 @@ class VmemmapRemapper {
   bool bug_on(bool cond, const char* what, VmemmapRemapWalk& walk);
 
   Machine& m_;
+  models::WalkChecks checks_;
   VmemmapSplitter split_;
   const bool restore_wmb_;
 };

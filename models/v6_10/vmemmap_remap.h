@@ -30,6 +30,7 @@
 
 #include "engine/gfp.h"
 #include "engine/machine.h"
+#include "models/common/walk_checks.h"
 #include "models/v6_10/vmemmap_split.h"
 #include "models/v6_10/vmemmap_walk.h"
 
@@ -43,7 +44,7 @@ inline constexpr unsigned kNrResetStructPageBefore2025 = 3;
 class VmemmapRemapper {
  public:
   VmemmapRemapper(Machine& machine, unsigned nr_reset_struct_page)
-      : m_(machine), split_(machine), nr_reset_struct_page_(nr_reset_struct_page) {}
+      : m_(machine), checks_(machine, "mm/hugetlb_vmemmap.c"), split_(machine), nr_reset_struct_page_(nr_reset_struct_page) {}
 
   // vmemmap_remap_split(start, end, reuse): splits the PMDs backing
   // [reuse, end) without flushing (VMEMMAP_SPLIT_NO_TLB_FLUSH).
@@ -98,6 +99,7 @@ class VmemmapRemapper {
   bool bug_on(bool cond, const char* what, VmemmapRemapWalk& walk);
 
   Machine& m_;
+  models::WalkChecks checks_;
   VmemmapSplitter split_;
   const unsigned nr_reset_struct_page_;
 };
