@@ -57,8 +57,8 @@ void cpu_main(Run& run, Barrier& sync, unsigned cpu, ActorCounters& counters, ui
   Rng rng(run.config.seed, cpu);
   const unsigned n = run.config.threads;
   const uint64_t round = std::max<uint64_t>(1, run.config.check_every / n);
-  const std::optional<uint64_t> quota =
-      run.config.iterations ? std::optional<uint64_t>((*run.config.iterations + n - 1) / n) : std::nullopt;
+  // This thread's share of --iterations; in --duration mode no bound.
+  const uint64_t quota = run.config.iterations ? (*run.config.iterations + n - 1) / n : UINT64_MAX;
   uint64_t done = 0;
   // In --duration mode a round also ends when the time is up, so that slow
   // operations (1 GiB pages) do not carry a campaign far past it.
@@ -68,8 +68,7 @@ void cpu_main(Run& run, Barrier& sync, unsigned cpu, ActorCounters& counters, ui
   };
   try {
     for (;;) {
-      for (uint64_t k = 0; k < round && (!quota || done < *quota) && !run.stop.load(std::memory_order_relaxed) &&
-                           !time_up();
+      for (uint64_t k = 0; k < round && done < quota && !run.stop.load(std::memory_order_relaxed) && !time_up();
            ++k, ++done) {
         run_actor(pick_actor(run.workload, rng), run.world, rng, counters);
         run.operations.fetch_add(1, std::memory_order_relaxed);
@@ -77,7 +76,7 @@ void cpu_main(Run& run, Barrier& sync, unsigned cpu, ActorCounters& counters, ui
       sync.arrive_and_wait();
       // Every thread sees the same stop flag after the barrier, and in
       // iterations mode all reach their quota in the same round.
-      if (run.stop.load(std::memory_order_acquire) || (quota && done >= *quota)) break;
+      if (run.stop.load(std::memory_order_acquire) || done >= quota) break;
     }
   } catch (...) {
     error = std::current_exception();
