@@ -54,6 +54,17 @@ void PhysMem::count_states(uint64_t (&out)[kNumFrameStates]) const {
 
 void PhysMem::copy_page(Pfn dst, Pfn src) const {
   HVO_CHECK(valid(dst) && valid(src), "copy_page out of range");
+  if (detail::memory_hook != nullptr) [[unlikely]] {
+    // Controlled mode: 512 relaxed word loads and stores through observe(),
+    // so that the race detector sees the copy and, under tso/weak, its
+    // stores are buffered like any other (the kernel's copy_page() is plain
+    // stores with no ordering: without an smp_wmb() a later set_pte_at()
+    // may overtake them, the v5.18/v6.10 restore bug).
+    const PhysAddr d = pfn_to_phys(dst), s = pfn_to_phys(src);
+    for (uint64_t off = 0; off < kPageSize; off += sizeof(uint64_t))
+      store<uint64_t>(d + off, load<uint64_t>(s + off, std::memory_order_relaxed), std::memory_order_relaxed);
+    return;
+  }
   auto* d = reinterpret_cast<uint64_t*>(frame_bytes(dst));
   auto* s = reinterpret_cast<uint64_t*>(frame_bytes(src));
   for (uint64_t i = 0; i < kPageSize / sizeof(uint64_t); ++i)
@@ -63,6 +74,13 @@ void PhysMem::copy_page(Pfn dst, Pfn src) const {
 
 void PhysMem::clear_page(Pfn pfn) const {
   HVO_CHECK(valid(pfn), "clear_page out of range");
+  if (detail::memory_hook != nullptr) [[unlikely]] {
+    // Controlled mode: 512 relaxed word stores the memory model sees (as copy_page()).
+    const PhysAddr d = pfn_to_phys(pfn);
+    for (uint64_t off = 0; off < kPageSize; off += sizeof(uint64_t))
+      store<uint64_t>(d + off, 0, std::memory_order_relaxed);
+    return;
+  }
   auto* d = reinterpret_cast<uint64_t*>(frame_bytes(pfn));
   for (uint64_t i = 0; i < kPageSize / sizeof(uint64_t); ++i)
     std::atomic_ref<uint64_t>(d[i]).store(0, std::memory_order_relaxed);

@@ -114,7 +114,10 @@ class PhysMem {
 
   // copy_page(dst, src) / clear_page(): word by word with relaxed atomics, so
   // that a concurrent reader of the source (another CPU reading the reuse
-  // page) is not a data race of the simulator itself.
+  // page) is not a data race of the simulator itself. In controlled mode each
+  // word goes through the memory hook like load()/store(): the race detector
+  // sees the copy, and under tso/weak its 512 stores are buffered, so a
+  // later PTE store may overtake them unless an smp_wmb() stands between.
   void copy_page(Pfn dst, Pfn src) const;
   void clear_page(Pfn pfn) const;
 

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "engine/struct_page.h"
 #include "engine/task.h"
+#include "models/v6_10/v6_10_model.h"
 
 namespace hvo::stress {
 
@@ -119,6 +122,53 @@ void speculative_ref(ActorWorld& w, Rng& rng, ActorCounters& c) {
   w.model.put_page(w.pool, pfn);
 }
 
+// Grows the pool by one hugepage (up to the ceiling): with several CPUs
+// doing it at once, their first HVOs (and, from 5.18, the split of the
+// vmemmap PMD they share) race.
+void grow(ActorWorld& w) {
+  OperationScope op("nr_hugepages_store");
+  const uint64_t nr = w.pool.counters().nr_huge_pages;
+  (void)w.pool.set_max_huge_pages(std::min(nr + 1, w.max_pool_pages));
+}
+
+// A pfn of a tail in some hugepage-sized block whose frames hold hugepage
+// data: a pool folio, or one being made (not in the pool yet) or being torn
+// down (out of it already). Falls back to pick_pfn() when there is none.
+std::optional<Pfn> pick_huge_head(ActorWorld& w, Rng& rng) {
+  const uint64_t n = w.pool.hstate().nr_pages();
+  const uint64_t blocks = w.machine.mem().nr_frames() / n;
+  std::vector<Pfn> heads;
+  for (uint64_t b = 0; b < blocks; ++b)
+    if (w.machine.mem().state(Pfn(b * n)) == FrameState::kHugetlbData) heads.push_back(Pfn(b * n));
+  if (heads.empty()) return std::nullopt;
+  return heads[rng.below(heads.size())];
+}
+
+Pfn pick_huge_tail(ActorWorld& w, Rng& rng) {
+  const std::optional<Pfn> head = pick_huge_head(w, rng);
+  if (!head) return pick_pfn(w, rng);
+  return *head + (1 + rng.below(w.pool.hstate().nr_pages() - 1));
+}
+
+// A speculative PFN walker that takes its reference on whatever head it
+// finds (compaction looking at a compound page), without first checking
+// what the page is: get_page_unless_zero() then put_page().
+void speculative_ref_head(ActorWorld& w, Rng& rng, ActorCounters& c) {
+  OperationScope op("speculative_ref");
+  const std::optional<Pfn> head = pick_huge_head(w, rng);
+  if (!head || !w.model.get_page_unless_zero(*head)) return;
+  ++c.speculative_refs;
+  (void)w.machine.pages().flags(*head);
+  w.model.put_page(w.pool, *head);
+}
+
+// echo N > /proc/sys/vm/hugetlb_optimize_vmemmap, on a model that has
+// the sysctl (6.x); elsewhere nothing.
+void hvo_sysctl(ActorWorld& w, Rng& rng) {
+  OperationScope op("hugetlb_optimize_vmemmap_handler");
+  if (auto* m = dynamic_cast<V610Model*>(&w.model)) m->hugetlb_vmemmap().set_vmemmap_optimize_enabled(rng.chance(20));
+}
+
 }  // namespace
 
 void run_actor(ActorKind kind, ActorWorld& w, Rng& rng, ActorCounters& c) {
@@ -134,6 +184,10 @@ void run_actor(ActorKind kind, ActorWorld& w, Rng& rng, ActorCounters& c) {
       (void)w.pool.dissolve_free_hugetlb_folio(pick_pfn(w, rng));
       return;
     }
+    case ActorKind::kGrow: grow(w); return;
+    case ActorKind::kMemoryFailureHuge: w.model.memory_failure(w.pool, pick_huge_tail(w, rng)); return;
+    case ActorKind::kSpeculativeRefHead: speculative_ref_head(w, rng, c); return;
+    case ActorKind::kHvoSysctl: hvo_sysctl(w, rng); return;
   }
 }
 

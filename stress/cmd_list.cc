@@ -4,6 +4,7 @@
 
 #include "engine/violation.h"
 #include "models/registry.h"
+#include "stress/race_catalogue.h"
 #include "stress/workload.h"
 #include "stress/flag_values.h"
 #include "stress/json_out.h"
@@ -15,7 +16,7 @@ namespace hvo::cli {
 
 namespace {
 
-enum class Topic { kModels, kWorkloads, kInvariants, kViolations };
+enum class Topic { kModels, kWorkloads, kInvariants, kViolations, kRaces };
 
 po::options_description list_flags() {
   po::options_description flags("list flags");
@@ -87,12 +88,77 @@ boost::json::object workloads_json() {
   return boost::json::object{{"workloads", std::move(list)}};
 }
 
+std::string scenario_text(const stress::RaceEntry& e) {
+  const stress::CampaignConfig c = stress::race_config(e, false);
+  std::string s = std::string(stress::to_string(c.mode)) + ", workload " + c.workload + ", " +
+                  std::to_string(c.threads) + (c.mode == stress::CampaignMode::kFree ? " thread(s), " : " CPUs x ") +
+                  std::to_string(*c.iterations) + " operations, " + std::string(c.hstate.size_name) + " pages, " +
+                  std::to_string(c.effective_memory() >> 20) + "M, pte " + std::string(to_string(c.pte_access));
+  if (c.mode == stress::CampaignMode::kFree) return s;
+  return s + ", initial pool " + std::to_string(c.initial_pool) + ", memory model " +
+         std::string(sched::to_string(c.memory_model)) + ", strategy " + std::string(sched::to_string(c.strategy)) +
+         ", seeds " + std::to_string(c.seed) + ".." + std::to_string(c.seed + c.seeds - 1);
+}
+
+void print_races(std::ostream& out) {
+  for (const stress::RaceEntry& e : stress::race_catalogue()) {
+    out << e.id << "  (" << e.model << ", " << (e.fix == 0 ? std::string("fix not numbered in HVO-HISTORY")
+                                                          : "fix " + std::to_string(e.fix))
+        << (e.commit.empty() ? "" : ", commit ") << e.commit << ")  " << e.title << "\n";
+    out << "    actors:   " << e.actors << "\n";
+    out << "    scenario: " << scenario_text(e) << "\n";
+    out << "    expected: " << e.expected << "  (found by: " << stress::to_string(e.found_by)
+        << (e.unit_test.empty() || e.found_by == stress::FoundBy::kControlled ? "" : "; " + std::string(e.unit_test))
+        << ")\n";
+    if (!e.note.empty()) out << "    note:     " << e.note << "\n";
+    out << "    run:      hvo-stress run --race " << e.id << "   (fixed: --race " << e.id << " --fixed)\n";
+  }
+}
+
+boost::json::object races_json() {
+  boost::json::array list;
+  for (const stress::RaceEntry& e : stress::race_catalogue()) {
+    const stress::CampaignConfig c = stress::race_config(e, false);
+    boost::json::array kinds;
+    for (const std::string& k : stress::expected_kinds(e)) kinds.emplace_back(k);
+    boost::json::object scenario{
+        {"mode", std::string(stress::to_string(c.mode))},
+        {"workload", c.workload},
+        {"cpus", c.threads},
+        {"operations", *c.iterations},
+        {"hugepage_size", std::string(c.hstate.size_name)},
+        {"memory_bytes", c.effective_memory()},
+        {"pte_access", std::string(to_string(c.pte_access))},
+        {"initial_pool", c.initial_pool},
+        {"memory_model", std::string(sched::to_string(c.memory_model))},
+        {"strategy", std::string(sched::to_string(c.strategy))},
+        {"seed", c.seed},
+        {"seeds", c.seeds},
+        {"command", c.command_line()}};
+    if (e.fixed_clean_executions != 0) scenario["fixed_clean_executions"] = e.fixed_clean_executions;
+    list.push_back(boost::json::object{{"id", std::string(e.id)},
+                                       {"model", std::string(e.model)},
+                                       {"revert", std::string(e.revert)},
+                                       {"commit", std::string(e.commit)},
+                                       {"fix", e.fix},
+                                       {"title", std::string(e.title)},
+                                       {"actors", std::string(e.actors)},
+                                       {"expected", std::move(kinds)},
+                                       {"found_by", std::string(stress::to_string(e.found_by))},
+                                       {"unit_test", std::string(e.unit_test)},
+                                       {"note", std::string(e.note)},
+                                       {"scenario", std::move(scenario)}});
+  }
+  return boost::json::object{{"races", std::move(list)}};
+}
+
 ExitCode run_list(const po::variables_map& vm, std::ostream& out) {
   const Topic topic = parse_choice_flag<Topic>("list", vm["TOPIC"].as<std::string>(),
                                                {{"models", Topic::kModels},
                                                 {"workloads", Topic::kWorkloads},
                                                 {"invariants", Topic::kInvariants},
-                                                {"violations", Topic::kViolations}});
+                                                {"violations", Topic::kViolations},
+                                                {"races", Topic::kRaces}});
   const bool json = vm["json"].as<bool>();
   switch (topic) {
     case Topic::kModels:
@@ -107,6 +173,9 @@ ExitCode run_list(const po::variables_map& vm, std::ostream& out) {
     case Topic::kViolations:
       json ? print_json(out, violation_kinds_json()) : print_fields(out, violation_fields());
       break;
+    case Topic::kRaces:
+      json ? print_json(out, races_json()) : print_races(out);
+      break;
   }
   return ExitCode::kOk;
 }
@@ -116,8 +185,8 @@ ExitCode run_list(const po::variables_map& vm, std::ostream& out) {
 Command list_command() {
   return Command{
       .name = "list",
-      .synopsis = "list models|workloads|invariants|violations [--json]",
-      .summary = "list the models and their revertible fixes, the workloads, the invariants, or the violation kinds",
+      .synopsis = "list models|workloads|invariants|violations|races [--json]",
+      .summary = "list the models and their revertible fixes, the workloads, the invariants, the violation kinds, or the race catalogue",
       .positionals = {"TOPIC"},
       .flags = list_flags,
       .run = run_list,

@@ -18,6 +18,7 @@
 #include "stress/finding_writer.h"
 #include "stress/flag_values.h"
 #include "stress/json_out.h"
+#include "stress/race_catalogue.h"
 #include "stress/usage_error.h"
 
 namespace po = boost::program_options;
@@ -67,21 +68,55 @@ po::options_description run_flags() {
       ("memory-model", po::value<std::string>()->value_name("sc|tso|weak"),
        "controlled: sequential consistency, or per-CPU store buffers (x86-like tso, arm64-like weak); default sc")
       ("initial-pool", po::value<std::string>()->value_name("N"),
-       "controlled: hugepages in the pool when the CPUs start (default 2; 0: the CPUs grow it themselves)");
+       "controlled: hugepages in the pool when the CPUs start (default 2; 0: the CPUs grow it themselves)")
+      ("race", po::value<std::string>()->value_name("ID"),
+       "run a race catalogue entry's scenario on its reverted model (hvo-stress list races); "
+       "other flags override the scenario's")
+      ("fixed", po::bool_switch(), "with --race: run the same scenario on the fixed model");
   return flags;
 }
 
+// The catalogue entry --race names, or null without --race.
+const stress::RaceEntry* race_of(const po::variables_map& vm) {
+  if (!vm.count("race")) {
+    if (vm["fixed"].as<bool>()) throw UsageError("--fixed", "needs --race ID (hvo-stress list races)");
+    return nullptr;
+  }
+  const std::string id = vm["race"].as<std::string>();
+  const stress::RaceEntry* e = stress::find_race(id);
+  if (e == nullptr) {
+    std::string ids;
+    for (const stress::RaceEntry& r : stress::race_catalogue()) ids += (ids.empty() ? "" : ", ") + std::string(r.id);
+    throw UsageError("--race", "unknown race '" + id + "' (known: " + ids + ")");
+  }
+  for (const char* flag : {"model", "revert"})
+    if (vm.count(flag))
+      throw UsageError(std::string("--") + flag, "cannot be given with --race: the race names its model and revert");
+  return e;
+}
+
+// A flag the user gave (not one left at its default).
+bool given(const po::variables_map& vm, const char* flag) { return vm.count(flag) && !vm[flag].defaulted(); }
+
 CampaignConfig config_from_flags(const po::variables_map& vm) {
+  const stress::RaceEntry* race = race_of(vm);
   CampaignConfig c;
-  if (!vm.count("model")) throw UsageError("--model", "is required (hvo-stress list models)");
-  c.model = vm["model"].as<std::string>();
-  if (vm.count("revert"))
-    for (const std::string& r : vm["revert"].as<std::vector<std::string>>()) c.reverts.insert(r);
+  if (race != nullptr) {
+    c = stress::race_config(*race, vm["fixed"].as<bool>());
+  } else {
+    if (!vm.count("model")) throw UsageError("--model", "is required (hvo-stress list models)");
+    c.model = vm["model"].as<std::string>();
+    if (vm.count("revert"))
+      for (const std::string& r : vm["revert"].as<std::vector<std::string>>()) c.reverts.insert(r);
+  }
   if (std::string err = check_model_and_reverts(c.model, c.reverts); !err.empty())
     throw UsageError(c.reverts.empty() || find_model(c.model) == nullptr ? "--model" : "--revert", err);
-  c.mode = parse_choice_flag<stress::CampaignMode>(
-      "--mode", vm["mode"].as<std::string>(),
-      {{"free", stress::CampaignMode::kFree}, {"controlled", stress::CampaignMode::kControlled}});
+  // With --race, a flag left at its default keeps the scenario's value.
+  auto use = [&](const char* flag) { return race == nullptr ? vm.count(flag) != 0 : given(vm, flag); };
+  if (use("mode"))
+    c.mode = parse_choice_flag<stress::CampaignMode>(
+        "--mode", vm["mode"].as<std::string>(),
+        {{"free", stress::CampaignMode::kFree}, {"controlled", stress::CampaignMode::kControlled}});
   const bool controlled = c.mode == stress::CampaignMode::kControlled;
   for (const char* flag : {"strategy", "seeds", "depth", "preemptions", "max-steps", "initial-pool", "memory-model"})
     if (!controlled && vm.count(flag)) throw UsageError(std::string("--") + flag, "needs --mode controlled");
@@ -89,30 +124,38 @@ CampaignConfig config_from_flags(const po::variables_map& vm) {
     throw UsageError("--check-every", "is for free mode: controlled mode checks at the end of every execution");
   if (controlled && vm.count("duration"))
     throw UsageError("--duration", "controlled mode runs executions (--seeds, --iterations), not a duration");
-  c.threads = static_cast<unsigned>(parse_count_flag("--threads", vm["threads"].as<std::string>(), 1, MachineConfig::kMaxCpus));
+  if (use("threads"))
+    c.threads = static_cast<unsigned>(
+        parse_count_flag("--threads", vm["threads"].as<std::string>(), 1, MachineConfig::kMaxCpus));
   if (vm.count("iterations") && vm.count("duration"))
     throw UsageError("--iterations", "and --duration cannot both be given");
-  if (vm.count("iterations"))
+  if (vm.count("iterations")) {
     c.iterations = parse_count_flag("--iterations", vm["iterations"].as<std::string>(), 1, uint64_t{1} << 50);
-  else if (vm.count("duration"))
+  } else if (vm.count("duration")) {
+    c.iterations.reset();
     c.duration_ms = parse_duration_flag("--duration", vm["duration"].as<std::string>());
-  else
+  } else if (race == nullptr) {
     c.iterations = controlled ? 4 : 100000;
-  c.seed = vm.count("seed") ? parse_count_flag("--seed", vm["seed"].as<std::string>(), 0, UINT64_MAX)
-                            : (uint64_t{std::random_device{}()} << 32 | std::random_device{}());
-  c.workload = vm["workload"].as<std::string>();
+  }
+  if (vm.count("seed"))
+    c.seed = parse_count_flag("--seed", vm["seed"].as<std::string>(), 0, UINT64_MAX);
+  else if (race == nullptr)
+    c.seed = uint64_t{std::random_device{}()} << 32 | std::random_device{}();
+  if (use("workload")) c.workload = vm["workload"].as<std::string>();
   if (stress::find_workload(c.workload) == nullptr) {
     std::string names;
     for (const stress::Workload& w : stress::all_workloads()) names += (names.empty() ? "" : ", ") + std::string(w.name);
     throw UsageError("--workload", "'" + c.workload + "' is not one of: " + names);
   }
-  c.hstate = parse_choice_flag<Hstate>("--hugepage-size", vm["hugepage-size"].as<std::string>(),
-                                       {{"2M", kHstate2M}, {"1G", kHstate1G}});
+  if (use("hugepage-size"))
+    c.hstate = parse_choice_flag<Hstate>("--hugepage-size", vm["hugepage-size"].as<std::string>(),
+                                         {{"2M", kHstate2M}, {"1G", kHstate1G}});
   if (vm.count("memory")) c.memory_bytes = parse_memory_flag("--memory", vm["memory"].as<std::string>());
   if (c.hstate.gigantic() && c.effective_memory() < (uint64_t{4} << 30))
     throw UsageError("--memory", "1G hugepages need at least 4G of memory");
-  c.pte_access = parse_choice_flag<PteAccess>("--pte-access", vm["pte-access"].as<std::string>(),
-                                              {{"once", PteAccess::kOnce}, {"plain", PteAccess::kPlain}});
+  if (use("pte-access"))
+    c.pte_access = parse_choice_flag<PteAccess>("--pte-access", vm["pte-access"].as<std::string>(),
+                                                {{"once", PteAccess::kOnce}, {"plain", PteAccess::kPlain}});
   c.check_every = parse_count_flag("--check-every", vm["check-every"].as<std::string>(), 1, uint64_t{1} << 40);
   c.out_dir = vm["out"].as<std::string>();
   if (c.out_dir.empty()) throw UsageError("--out", "empty directory name");
@@ -165,6 +208,13 @@ void print_text(std::ostream& out, const CampaignConfig& c, const CampaignResult
 
 ExitCode run_run(const po::variables_map& vm, std::ostream& out) {
   const CampaignConfig c = config_from_flags(vm);
+  if (const stress::RaceEntry* race = race_of(vm); race != nullptr) {
+    const bool fixed = vm["fixed"].as<bool>();
+    std::cerr << "hvo-stress: race " << race->id << " (" << race->model << ", "
+              << (fixed ? "fixed" : "reverted") << "): expected "
+              << (fixed ? std::string("no violation") : std::string(race->expected)) << " ["
+              << stress::to_string(race->found_by) << "]\n";
+  }
   if (c.mode == stress::CampaignMode::kControlled) return run_controlled_campaign(c, vm["json"].as<bool>(), out);
   stress::FindingWriter findings(c, std::cerr);
   if (std::string err = findings.prepare(); !err.empty()) throw UsageError("--out", err);
@@ -204,7 +254,7 @@ Command run_command() {
           "run --model M [--revert FIX]... [--mode free|controlled] [--threads N] (--iterations N | --duration T) "
           "[--seed S] [--workload NAME] [--hugepage-size 2M|1G] [--memory SIZE] [--pte-access once|plain] "
           "[--strategy random|pct|bounded] [--seeds N] [--depth d] [--preemptions P] [--max-steps N] "
-          "[--initial-pool N] [--memory-model sc|tso|weak] [--json] "
+          "[--initial-pool N] [--memory-model sc|tso|weak] [--race ID [--fixed]] [--json] "
           "[--out DIR]",
       .summary = "a stress campaign: threads allocate, free and access hugepages while checkers watch",
       .positionals = {},

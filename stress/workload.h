@@ -16,8 +16,14 @@ enum class ActorKind : uint8_t {
   kSpeculativeRef,  // get_page_unless_zero() + put_page() on arbitrary pfns
   kMemoryFailure,   // memory_failure(pfn)
   kDissolve,        // dissolve_free_hugetlb_folio(pfn)
+  // Targeted actors (the race catalogue's scenarios; no general workload uses them):
+  kGrow,            // writes nr_hugepages = nr + 1: every CPU makes fresh hugepages
+  kMemoryFailureHuge,  // memory_failure(pfn) on a tail of any hugepage-backed block, in the pool or not
+                       // (being made or being torn down)
+  kSpeculativeRefHead,  // get_page_unless_zero() + put_page() on the head of any hugepage-backed block
+  kHvoSysctl,       // writes vm.hugetlb_optimize_vmemmap (mostly 0) where the model has it (6.x)
 };
-inline constexpr int kNumActorKinds = 6;
+inline constexpr int kNumActorKinds = 10;
 
 [[nodiscard]] std::string_view to_string(ActorKind k);
 

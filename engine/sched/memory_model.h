@@ -7,9 +7,11 @@
 //         RMWs and lock operations drain it. Store->load reordering only.
 //   weak: arm64-like: the buffer may also drain out of order (store->store
 //         reordering) unless a release store or an smp_wmb() stands between
-//         the entries, or they are to the same word (coherence).
-// Load->load reordering (a load satisfied early) is not modelled yet: smp_rmb
-// and acquire loads are therefore no-ops for the buffers.
+//         the entries, or they are to the same word (coherence); and a
+//         relaxed load may return a value overwritten since this CPU's last
+//         acquire, smp_rmb(), smp_mb(), lock acquire or RMW (load->load
+//         reordering, a per-CPU invalidation queue: store_buffer.h).
+//         Memory itself stays one (multi-copy atomic, as ARMv8 is).
 #pragma once
 
 #include <cstdint>
@@ -32,10 +34,11 @@ constexpr std::optional<MemoryModel> memory_model_from_string(std::string_view s
 
 // Schedule ids per CPU: the CPU itself, then (tso, weak) "drain its oldest
 // buffered store", then (weak) "drain its youngest store that may overtake
-// the older ones". Ids are CPU-major blocks: cpu i's drains are n + i and
-// 2n + i, so the ids of the CPUs themselves are unchanged.
+// the older ones" and "apply the youngest entry of its invalidation queue".
+// Ids are CPU-major blocks: cpu i's choices are n + i, 2n + i and 3n + i,
+// so the ids of the CPUs themselves are unchanged.
 constexpr unsigned ids_per_cpu(MemoryModel m) {
-  return m == MemoryModel::kSc ? 1 : m == MemoryModel::kTso ? 2 : 3;
+  return m == MemoryModel::kSc ? 1 : m == MemoryModel::kTso ? 2 : 4;
 }
 
 }  // namespace hvo::sched

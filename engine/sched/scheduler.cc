@@ -17,6 +17,11 @@ namespace {
 constexpr uint32_t kBlockedBit = 0x80;
 constexpr uint32_t kFinishEvent = 0xff;
 constexpr uint32_t kDrainEvent = 0xfe;  // a store buffer entry written to memory
+constexpr uint32_t kInvalidateEvent = 0xfd;  // an invalidation queue entry applied (weak)
+
+bool is_acquire(std::memory_order mo) {
+  return mo == std::memory_order_acquire || mo == std::memory_order_consume || mo == std::memory_order_acq_rel;
+}
 
 #ifdef HVO_TSAN
 constexpr bool kTsan = true;
@@ -262,8 +267,10 @@ MemoryResult Scheduler::on_access(const MemoryAccess& a, void* host) {
       if (a.order == std::memory_order_seq_cst) {
         // A seq_cst store is the store and a full fence after it (x86
         // xchg; arm64 stlr, ordered before any later ldar): the buffer
-        // drains first, then the store is performed.
-        b.drain_all();
+        // drains first, then the store is performed (by the caller, on
+        // return: the other CPUs learn of it now).
+        drain_all(self);
+        published(self, a.address, a.size, load_host(host, a.size));
         return {};
       }
       b.push(BufferedStore{a.address, host, a.value, a.size, a.order == std::memory_order_release, false});
@@ -273,17 +280,37 @@ MemoryResult Scheduler::on_access(const MemoryAccess& a, void* host) {
       uint64_t v = 0;
       switch (b.forward(a.address, a.size, v)) {
         case StoreBuffer::Forward::kHit: return {true, v};
-        case StoreBuffer::Forward::kOverlap: b.drain_all(); return {};
-        case StoreBuffer::Forward::kMiss: return {};
+        case StoreBuffer::Forward::kOverlap: drain_all(self); break;
+        case StoreBuffer::Forward::kMiss: break;
       }
-      return {};
+      if (limits_.memory_model != MemoryModel::kWeak) return {};
+      // Under weak the load may be satisfied from this CPU's stale view
+      // (store_buffer.h, InvalidationQueue). A seq_cst load (arm64 ldar
+      // after an stlr, and the kernel's fully ordered reads) sees every
+      // store that reached memory: applied first. An acquire load may
+      // itself read a stale value, but no later load may be satisfied
+      // before it: applied after (the value is already taken).
+      InvalidationQueue& q = queues_[self];
+      if (a.order == std::memory_order_seq_cst) {
+        q.apply_all();
+        return {};
+      }
+      const bool stale = q.lookup(a.address, a.size, v) == InvalidationQueue::Lookup::kStale;
+      if (is_acquire(a.order)) q.apply_all();
+      return stale ? MemoryResult{true, v} : MemoryResult{};
     }
     case AccessKind::kRmw:
     case AccessKind::kCas:
       // Locked instructions (x86) and the kernel's value-returning atomics
-      // (fully ordered) drain the buffer; the RMW itself is then performed
-      // on memory, atomically.
-      b.drain_all();
+      // (fully ordered) drain the buffer and, under weak, see every store
+      // that reached memory; the RMW itself is then performed on memory,
+      // atomically (a failed CAS leaves the old value: publishing it as
+      // stale to the others is then harmless, it is the current one).
+      drain_all(self);
+      if (limits_.memory_model == MemoryModel::kWeak) {
+        queues_[self].apply_all();
+        published(self, a.address, a.size, load_host(host, a.size));
+      }
       return {};
   }
   return {};
@@ -294,11 +321,40 @@ MemoryResult Scheduler::on_access(const MemoryAccess& a, void* host) {
 // instructions): the buffer drains. On arm64 an unlock is only a release;
 // draining is stronger than that, so it can hide, never invent, a reordering.
 void Scheduler::drain_own() {
-  if (buffering()) buffers_[running_].drain_all();
+  if (buffering()) drain_all(running_);
 }
 
+// Every store of a buffer reaches memory through here, so that under weak
+// the other CPUs' invalidation queues learn of it.
+void Scheduler::drain_all(unsigned cpu) {
+  StoreBuffer& b = buffers_[cpu];
+  while (!b.empty()) {
+    const BufferedStore e = b.drain(0);
+    published(cpu, e.address, e.size, e.value);
+  }
+}
+
+// CPU `cpu`'s store to [address, size) reached memory, overwriting `old`:
+// under weak every other CPU may go on seeing `old` until its next
+// synchronization point or a choice applies the entry; `cpu` itself sees
+// its own store from now on.
+void Scheduler::published(unsigned cpu, uint64_t address, uint8_t size, uint64_t old) {
+  if (limits_.memory_model != MemoryModel::kWeak) return;
+  const unsigned n = static_cast<unsigned>(bodies_.size());
+  for (unsigned i = 0; i < n; ++i) {
+    if (i == cpu) {
+      queues_[i].forget(address, size);
+    } else {
+      queues_[i].push(address, size, old);
+    }
+  }
+}
+
+// A lock acquire is an acquire (and, see above, drains like an RMW): the
+// stale view goes too.
 void Scheduler::on_acquire(const void* sync) {
   drain_own();
+  if (buffering() && limits_.memory_model == MemoryModel::kWeak) queues_[running_].apply_all();
   if (detecting()) races_.acquire(running_, sync);
 }
 
@@ -309,29 +365,37 @@ void Scheduler::on_release(const void* sync) {
 
 // smp_mb() drains (store->load order, the only one TSO relaxes); smp_wmb()
 // under weak stops later stores from overtaking earlier ones (TSO keeps that
-// order anyway); smp_rmb() orders loads, which are not reordered here.
+// order anyway); smp_rmb() and smp_mb() under weak apply the invalidation
+// queue: no later load may be satisfied from before the fence (TSO never
+// reorders loads, it has no queue).
 void Scheduler::on_fence(std::memory_order mo) {
   if (buffering()) {
-    StoreBuffer& b = buffers_[running_];
+    const bool weak = limits_.memory_model == MemoryModel::kWeak;
     if (mo == std::memory_order_seq_cst || mo == std::memory_order_acq_rel) {
-      b.drain_all();
-    } else if (mo == std::memory_order_release && limits_.memory_model == MemoryModel::kWeak) {
-      b.barrier();
+      drain_all(running_);
+      if (weak) queues_[running_].apply_all();
+    } else if (mo == std::memory_order_release && weak) {
+      buffers_[running_].barrier();
+    } else if (is_acquire(mo) && weak) {
+      queues_[running_].apply_all();
     }
   }
   if (detecting()) races_.fence(running_, mo);
 }
 
 // The drain choices open now: id n + i drains CPU i's oldest store; under
-// weak, 2n + i drains the youngest one allowed to overtake the older ones.
+// weak, 2n + i drains the youngest one allowed to overtake the older ones,
+// and 3n + i applies the youngest entry of CPU i's invalidation queue.
 CpuMask Scheduler::drainable() const {
   const unsigned n = static_cast<unsigned>(bodies_.size());
+  const bool weak = limits_.memory_model == MemoryModel::kWeak;
   CpuMask m = 0;
   for (unsigned i = 0; i < n; ++i) {
+    if (weak && !queues_[i].empty()) m |= cpu_bit(3 * n + i);
     const StoreBuffer& b = buffers_[i];
     if (b.empty()) continue;
     m |= cpu_bit(n + i);
-    if (limits_.memory_model == MemoryModel::kWeak && b.overtaking()) m |= cpu_bit(2 * n + i);
+    if (weak && b.overtaking()) m |= cpu_bit(2 * n + i);
   }
   return m;
 }
@@ -340,11 +404,19 @@ CpuMask Scheduler::drainable() const {
 // that each decision has its own step for replays).
 void Scheduler::drain_choice(unsigned id) {
   const unsigned n = static_cast<unsigned>(bodies_.size());
-  StoreBuffer& b = buffers_[id % n];
-  const size_t entry = id < 2 * n ? 0 : *b.overtaking();
+  const unsigned cpu = id % n;
   ++step_;
-  const uint64_t address = b.drain(entry);
-  trace_.add(step_, id, kDrainEvent, address, entry);
+  if (id >= 3 * n) {
+    InvalidationQueue& q = queues_[cpu];
+    trace_.add(step_, id, kInvalidateEvent, 0, q.size());
+    q.apply_youngest();
+    return;
+  }
+  StoreBuffer& b = buffers_[cpu];
+  const size_t entry = id < 2 * n ? 0 : *b.overtaking();
+  const BufferedStore e = b.drain(entry);
+  published(cpu, e.address, e.size, e.value);
+  trace_.add(step_, id, kDrainEvent, e.address, entry);
 }
 
 // A race is a violation of the simulated kernel: into the watched log (the
@@ -599,9 +671,13 @@ Outcome Scheduler::run(std::span<const std::function<void()>> cpus, Strategy& st
   detail::active_scheduler = this;
   MemoryHook* const outer_hook = hvo::detail::memory_hook;
   HVO_CHECK(n * ids_per_cpu(limits.memory_model) <= kMaxCpus,
-            "too many CPUs for the memory model's store-buffer choices (at most 32 under tso, 21 under weak)");
+            "too many CPUs for the memory model's store-buffer choices (at most 32 under tso, 16 under weak)");
   if (buffers_.size() < n) buffers_.resize(n);
-  for (unsigned i = 0; i < n; ++i) buffers_[i].clear();
+  if (queues_.size() < n) queues_.resize(n);
+  for (unsigned i = 0; i < n; ++i) {
+    buffers_[i].clear();
+    queues_[i].clear();
+  }
   if (limits.detect_races) {
     races_.begin(n);
     torn_.begin();

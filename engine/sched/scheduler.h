@@ -83,8 +83,9 @@ struct Limits {
   // sc, tso or weak (memory_model.h). Under tso and weak each CPU's stores
   // go through a store buffer, and draining an entry is a choice offered to
   // the strategy at every decision, next to the CPUs (as the schedule ids
-  // n + i, and 2n + i for weak's out-of-order drain): recorded, replayed and
-  // counted like any other choice. Needs n * ids_per_cpu(model) <= 64.
+  // n + i, 2n + i for weak's out-of-order drain, and 3n + i for applying
+  // an entry of weak's invalidation queue): recorded, replayed and counted
+  // like any other choice. Needs n * ids_per_cpu(model) <= 64.
   MemoryModel memory_model = MemoryModel::kSc;
 };
 
@@ -164,6 +165,8 @@ class Scheduler final : public ScheduleHook, public MemoryHook {
   [[nodiscard]] CpuMask drainable() const;
   void drain_choice(unsigned id);
   void drain_own();
+  void drain_all(unsigned cpu);
+  void published(unsigned cpu, uint64_t address, uint8_t size, uint64_t old);
 
   std::vector<std::unique_ptr<Cpu>> cpus_;
   std::span<const std::function<void()>> bodies_;
@@ -185,6 +188,7 @@ class Scheduler final : public ScheduleHook, public MemoryHook {
   TornPteDetector torn_;             // with detect_races: kTornPte
   std::vector<TornRead> torn_found_;  // scratch, reused
   std::vector<StoreBuffer> buffers_;  // per CPU, under tso and weak
+  std::vector<InvalidationQueue> queues_;  // per CPU, under weak: its stale view
   DecisionRecord decisions_;
   Outcome outcome_;
   std::exception_ptr error_;

@@ -44,8 +44,10 @@ class StoreBuffer {
   // entry to an overlapping location.
   [[nodiscard]] std::optional<size_t> overtaking() const;
 
-  // Writes entry i to memory and removes it; returns its address.
-  uint64_t drain(size_t i);
+  // Writes entry i to memory and removes it; returns it, with `value`
+  // replaced by the bytes it overwrote (what the other CPUs' invalidation
+  // queues keep, under weak).
+  BufferedStore drain(size_t i);
   void drain_all() {
     while (!entries_.empty()) drain(0);
   }
@@ -53,6 +55,54 @@ class StoreBuffer {
  private:
   std::vector<BufferedStore> entries_;  // oldest first
   bool next_barrier_ = false;
+};
+
+// The bytes at `host` (1, 2, 4 or 8 of them), as a relaxed host load.
+uint64_t load_host(const void* host, uint8_t size);
+
+// A CPU's invalidation queue (weak only): load->load reordering as in
+// McKenney's "Memory Barriers: a Hardware View of Software Hackers" (2010).
+// When another CPU's store reaches memory, this CPU is told late: it keeps
+// the overwritten value as a stale entry, and its relaxed loads of that word
+// return the stale value until the entry is applied. Applying the youngest
+// entry is a choice offered to the strategy (so the CPU may see a recent
+// store while still missing an older one: the message-passing reordering);
+// smp_rmb(), smp_mb(), acquire loads, lock acquires and RMWs apply them all.
+// Only stores after the CPU's last such synchronization point have entries,
+// so a load after one sees at least everything it made visible.
+struct StaleEntry {
+  uint64_t address = 0;
+  uint64_t value = 0;  // the overwritten bytes, little-endian in the low `size` bytes
+  uint8_t size = 8;
+};
+
+class InvalidationQueue {
+ public:
+  // Bounds the stale view: past it the oldest entry is applied, which only
+  // hides reorderings (a fresher value is always allowed).
+  static constexpr size_t kCapacity = 64;
+
+  void clear() { entries_.clear(); }
+  [[nodiscard]] bool empty() const { return entries_.empty(); }
+  [[nodiscard]] size_t size() const { return entries_.size(); }
+
+  void push(uint64_t address, uint8_t size, uint64_t old_value);
+  // This CPU's own store to [address, size) reached memory: it sees it, so
+  // the older stale entries of that location go (coherence: CoWR).
+  void forget(uint64_t address, uint8_t size);
+  void apply_youngest() { entries_.pop_back(); }
+  void apply_all() { entries_.clear(); }
+
+  enum class Lookup : uint8_t { kFresh, kStale };
+  // A relaxed load of [address, size): kStale with the value of the oldest
+  // entry to exactly that location (the value this CPU's cache still holds;
+  // returning the oldest keeps per-location coherence: applying entries only
+  // moves the view forward). Entries that only overlap it are applied and
+  // the load reads memory (kFresh), so a load never mixes old and new bytes.
+  [[nodiscard]] Lookup lookup(uint64_t address, uint8_t size, uint64_t& value);
+
+ private:
+  std::vector<StaleEntry> entries_;  // oldest first
 };
 
 }  // namespace hvo::sched

@@ -87,7 +87,7 @@ const BadInput kBadInputs[] = {
     {"SwitchWithValue", {"describe", "--json=yes"}, "--json: takes no value"},
     {"StrayArgument", {"describe", "extra"}, "describe: unexpected argument 'extra'"},
     {"ListWithoutTopic", {"list"}, "list: missing TOPIC"},
-    {"ListUnknownTopic", {"list", "gadgets"}, "list: 'gadgets' is not one of: models, workloads, invariants, violations"},
+    {"ListUnknownTopic", {"list", "gadgets"}, "list: 'gadgets' is not one of: models, workloads, invariants, violations, races"},
     {"ListUnknownFlag", {"list", "invariants", "--verbose"}, "--verbose: unknown flag"},
     {"ListTwoTopics", {"list", "invariants", "violations"}, "list: unexpected argument 'violations'"},
     {"HelpUnknownCommand", {"help", "frobnicate"}, "help: unknown command 'frobnicate'"},

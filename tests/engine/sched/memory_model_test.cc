@@ -158,5 +158,138 @@ TEST(MemoryModelTest, PhysMemStoresReorderUnderWeak) {
   EXPECT_EQ(shown(s, MemoryModel::kSc), 0u);
 }
 
+// Load->load reordering (the invalidation queue, store_buffer.h): MP with
+// smp_wmb() on the writer, so the stores reach memory in order, and the
+// reader's two loads ordered by nothing, by smp_rmb(), or by an acquire
+// load of the flag.
+enum class ReaderOrder : uint8_t { kNone, kSmpRmb, kAcquire };
+Scenario mp_wmb(ReaderOrder reader) {
+  return Scenario{"mp-wmb", [reader](Execution& e) {
+                    struct State {
+                      Shared<int> data{0}, flag{0};
+                      int r1 = -1, r2 = -1;
+                    };
+                    auto& s = e.make<State>();
+                    e.cpu([&s] {
+                      s.data.store(1, std::memory_order_relaxed);
+                      smp_wmb();
+                      s.flag.store(1, std::memory_order_relaxed);
+                    });
+                    e.cpu([&s, reader] {
+                      s.r1 = s.flag.load(reader == ReaderOrder::kAcquire ? std::memory_order_acquire
+                                                                         : std::memory_order_relaxed);
+                      if (reader == ReaderOrder::kSmpRmb) smp_rmb();
+                      s.r2 = s.data.load(std::memory_order_relaxed);
+                    });
+                    e.check([&s] { return s.r1 == 1 && s.r2 == 0 ? Verdict::kViolation : Verdict::kPass; });
+                  }};
+}
+
+TEST(MemoryModelTest, WeakReordersLoadsWithoutSmpRmb) {
+  EXPECT_GT(shown(mp_wmb(ReaderOrder::kNone), MemoryModel::kWeak), 0u);
+  EXPECT_GT(shown(mp_wmb(ReaderOrder::kNone), MemoryModel::kWeak, StrategyKind::kPct), 0u);
+  const Report bw = explore(mp_wmb(ReaderOrder::kNone),
+                            Options{.strategy = StrategyKind::kBounded, .executions = 0, .preemptions = 3,
+                                    .memory_model = MemoryModel::kWeak});
+  EXPECT_GT(bw.count(Verdict::kViolation), 0u);
+}
+
+TEST(MemoryModelTest, LoadsNeverReorderWithSmpRmbOrAcquireNorUnderScOrTso) {
+  for (const StrategyKind k : {StrategyKind::kRandom, StrategyKind::kPct}) {
+    EXPECT_EQ(shown(mp_wmb(ReaderOrder::kSmpRmb), MemoryModel::kWeak, k), 0u) << to_string(k);
+    EXPECT_EQ(shown(mp_wmb(ReaderOrder::kAcquire), MemoryModel::kWeak, k), 0u) << to_string(k);
+    EXPECT_EQ(shown(mp_wmb(ReaderOrder::kNone), MemoryModel::kTso, k), 0u) << to_string(k);
+    EXPECT_EQ(shown(mp_wmb(ReaderOrder::kNone), MemoryModel::kSc, k), 0u) << to_string(k);
+  }
+  for (const ReaderOrder r : {ReaderOrder::kSmpRmb, ReaderOrder::kAcquire}) {
+    const Report b = explore(mp_wmb(r), Options{.strategy = StrategyKind::kBounded, .executions = 0,
+                                                .preemptions = 3, .memory_model = MemoryModel::kWeak});
+    EXPECT_TRUE(b.exhausted);
+    EXPECT_EQ(b.count(Verdict::kPass), b.executions);
+  }
+}
+
+TEST(MemoryModelTest, ALoadReorderingReplaysExactly) {
+  const Report r = explore(mp_wmb(ReaderOrder::kNone),
+                           Options{.strategy = StrategyKind::kRandom, .executions = kExecutions,
+                                   .memory_model = MemoryModel::kWeak, .stop_at_first_failure = true});
+  ASSERT_TRUE(r.first_failure);
+  for (int i = 0; i < 2; ++i) {
+    const ExecutionResult again =
+        replay(mp_wmb(ReaderOrder::kNone), r.first_failure->decisions, Options{}.max_steps, true, MemoryModel::kWeak);
+    EXPECT_EQ(again.verdict, Verdict::kViolation);
+    EXPECT_EQ(again.trace_hash, r.first_failure->trace_hash);
+  }
+}
+
+// Coherence (CoRR): two relaxed loads of one word never see it go back.
+TEST(MemoryModelTest, StaleLoadsStayCoherent) {
+  const Scenario s{"corr", [](Execution& e) {
+                     struct State {
+                       Shared<int> x{0};
+                       int r1 = -1, r2 = -1;
+                     };
+                     auto& st = e.make<State>();
+                     e.cpu([&st] {
+                       st.x.store(1, std::memory_order_relaxed);
+                       st.x.store(2, std::memory_order_relaxed);
+                     });
+                     e.cpu([&st] {
+                       st.r1 = st.x.load(std::memory_order_relaxed);
+                       st.r2 = st.x.load(std::memory_order_relaxed);
+                     });
+                     e.check([&st] { return st.r2 < st.r1 ? Verdict::kViolation : Verdict::kPass; });
+                   }};
+  EXPECT_EQ(shown(s, MemoryModel::kWeak), 0u);
+}
+
+// copy_page() is seen by the memory model (512 buffered word stores): the
+// v5.18/v6.10 restore bug. CPU 0 copies a stamped struct page frame into a
+// fresh frame, [smp_wmb()], and points the PTE at the copy (set_pte_at, a
+// WRITE_ONCE); CPU 1 reads the PTE and, if it maps the copy, reads the
+// stamp through it. Without the smp_wmb() the PTE store may reach memory
+// before the copy's stores: CPU 1 sees the new frame unstamped. CPU 1's PTE
+// load is memory_order_consume: the MMU walk's address dependency orders
+// the read through it on arm64 (the simulator treats consume as acquire).
+Scenario restore_copy(bool wmb) {
+  return Scenario{"restore-wmb", [wmb](Execution& e) {
+                    static constexpr uint64_t kStamp = 0x5eedf00dULL, kStampOffset = 64;
+                    static constexpr Pfn kOld{1}, kNew{2}, kTable{3};
+                    struct State {
+                      PhysMem mem{uint64_t{2} << 20};
+                      uint64_t pte = 9, stamp = 9;
+                    };
+                    auto& st = e.make<State>();
+                    const PhysAddr pte = pfn_to_phys(kTable);
+                    st.mem.store<uint64_t>(pfn_to_phys(kOld) + kStampOffset, kStamp, std::memory_order_relaxed);
+                    st.mem.store<uint64_t>(pte, kOld.value(), std::memory_order_relaxed);
+                    e.cpu([&st, pte, wmb] {
+                      sched_point(SchedEvent::kMemCopy, pfn_to_phys(kNew).value());
+                      st.mem.copy_page(kNew, kOld);
+                      if (wmb) smp_wmb();
+                      sched_point(SchedEvent::kPteStore, pte.value());
+                      st.mem.store<uint64_t>(pte, kNew.value(), std::memory_order_relaxed);
+                    });
+                    e.cpu([&st, pte] {
+                      sched_point(SchedEvent::kPteLoad, pte.value());
+                      st.pte = st.mem.load<uint64_t>(pte, std::memory_order_consume);
+                      const PhysAddr page = pfn_to_phys(Pfn(st.pte)) + kStampOffset;
+                      sched_point(SchedEvent::kPageLoad, page.value());
+                      st.stamp = st.mem.load<uint64_t>(page, std::memory_order_relaxed);
+                    });
+                    e.check([&st] {
+                      return st.pte == kNew.value() && st.stamp != kStamp ? Verdict::kViolation : Verdict::kPass;
+                    });
+                  }};
+}
+
+TEST(MemoryModelTest, CopyPageWithoutSmpWmbIsSeenStaleUnderWeak) {
+  EXPECT_GT(shown(restore_copy(false), MemoryModel::kWeak), 0u);
+  EXPECT_EQ(shown(restore_copy(true), MemoryModel::kWeak), 0u);
+  EXPECT_EQ(shown(restore_copy(false), MemoryModel::kTso), 0u);
+  EXPECT_EQ(shown(restore_copy(false), MemoryModel::kSc), 0u);
+  EXPECT_EQ(shown(restore_copy(true), MemoryModel::kWeak, StrategyKind::kPct), 0u);
+}
+
 }  // namespace
 }  // namespace hvo::sched
