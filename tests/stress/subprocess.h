@@ -56,8 +56,10 @@ class TempFile {
 
 }  // namespace detail
 
-// Runs `program args...` with stdin from /dev/null and waits for it.
-inline RunResult run_program(const std::string& program, const std::vector<std::string>& args) {
+// Runs `program args...` with stdin from /dev/null and the environment
+// `envp` (the parent's by default) and waits for it.
+inline RunResult run_program(const std::string& program, const std::vector<std::string>& args,
+                             char* const* envp = environ) {
   detail::TempFile out, err;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -71,7 +73,7 @@ inline RunResult run_program(const std::string& program, const std::vector<std::
   argv.push_back(nullptr);
 
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("posix_spawn " + program + " failed: " + std::to_string(rc));
 

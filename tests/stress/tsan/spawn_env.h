@@ -2,17 +2,9 @@
 // the child its own TSAN_OPTIONS (exit code, where reports go), replacing
 // whatever the test itself runs with (the tsan test preset's options would
 // otherwise send an expected report into build/tsan/reports and fail CI).
-// tests/stress/subprocess.h stays as it is for its users.
 #pragma once
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <map>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -44,36 +36,11 @@ inline std::vector<std::string> merged_environment(const EnvOverrides& overrides
 // changed by `overrides`, and waits for it.
 inline RunResult run_program(const std::string& program, const std::vector<std::string>& args,
                              const EnvOverrides& overrides) {
-  detail::TempFile out, err;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.path().c_str(), O_WRONLY | O_TRUNC, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, err.path().c_str(), O_WRONLY | O_TRUNC, 0);
-
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(program.c_str()));
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-
   std::vector<std::string> env_strings = detail::merged_environment(overrides);
   std::vector<char*> envp;
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
-
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("posix_spawn " + program + " failed: " + std::to_string(rc));
-
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) throw std::runtime_error("waitpid failed");
-  RunResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = out.read();
-  r.err = err.read();
-  return r;
+  return run_program(program, args, envp.data());
 }
 
 }  // namespace hvo::testing
