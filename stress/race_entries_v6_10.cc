@@ -1,0 +1,144 @@
+// The race catalogue's entries for the v6.10 model (HVO-HISTORY.md).
+#include "stress/race_entries.h"
+
+namespace hvo::stress {
+
+using sched::MemoryModel;
+using sched::StrategyKind;
+
+void add_v6_10_races(std::vector<RaceEntry>& c) {
+  [[maybe_unused]] constexpr uint64_t kMiB = uint64_t{1} << 20;
+  c.push_back(RaceEntry{
+      .id = "flush-before-free",
+      .model = "v6.10",
+      .revert = "flush-before-free",
+      .commit = "",
+      .fix = 5,
+      .title = "the old vmemmap pages freed before the batch's TLB flush: a stale TLB entry reaches a freed frame",
+      .actors = "resize workload: PFN walkers caching vmemmap translations against optimize/restore",
+      .expected = "stale-tlb-use-after-free|use-after-free",
+      .found_by = FoundBy::kUnitTest,
+      .unit_test = "tests/models/pool_v6_10_test.cc V610FlushBeforeFreeTest.RevertedAStaleTlbEntryReachesTheFreedFrame",
+      .note = "not found in 400 pct executions each of resize (pool 0 and 2) and grow",
+      .workload = "resize",
+      .seeds = 300,
+  });
+  c.push_back(RaceEntry{
+      .id = "bd225530a4c7",
+      .model = "v6.10",
+      .revert = "bd225530a4c7",
+      .commit = "bd225530a4c7",
+      .fix = 8,
+      .title = "no rcu_read_lock()/synchronize_rcu(): a speculative PFN walker writes a struct page HVO made read-only",
+      .actors = "speculative workload: speculative references against pool resizing",
+      .expected = "ro-tail-write",
+      .found_by = FoundBy::kUnitTest,
+      .unit_test = "tests/models/pool_v6_10_test.cc V610SpeculativeWalkerTest.Bd225530a4c7RevertedTheWalkerWritesAReadOnlyFakeHead",
+      .note = "needs an order-0 page freed and reused as a tail between the walker's read and its cmpxchg; "
+              "not found in 300 executions of speculative",
+      .workload = "speculative",
+      .seeds = 300,
+  });
+  c.push_back(RaceEntry{
+      .id = "c2a967f6ab0e",
+      .model = "v6.10",
+      .revert = "c2a967f6ab0e",
+      .commit = "c2a967f6ab0e",
+      .fix = 14,
+      .title = "synchronize_rcu() on every folio, HVO or not: more grace periods per operation (-34% vm-scalability)",
+      .actors = "free mode, vm-scalability workload (resizing and owners, vm.hugetlb_optimize_vmemmap mostly 0), "
+                "1 thread: compare stats.grace_periods_per_operation",
+      .expected = "figure",
+      .found_by = FoundBy::kFigure,
+      .unit_test = "tests/models/pool_v6_10_test.cc V610GracePeriodTest.C2a967f6ab0eRevertedEveryBatchPaysOneEvenWithoutHvo",
+      .note = "both runs pass (exit 0); the reverted one shows more grace periods per operation",
+      .mode = CampaignMode::kFree,
+      .workload = "vm-scalability",
+      .cpus = 1,
+      .operations = 20000,
+      .seeds = 1,
+  });
+  c.push_back(RaceEntry{
+      .id = "ref-acquire",
+      .model = "v6.10",
+      .revert = "ref-acquire",
+      .commit = "",
+      .fix = 9,
+      .title = "page_ref_add_unless() checks for a fake head before reading _refcount, without acquire",
+      .actors = "speculative workload under --memory-model weak",
+      .expected = "ro-tail-write",
+      .found_by = FoundBy::kWeakMemoryOnly,
+      .unit_test = "tests/models/pool_v6_10_test.cc V610RefAcquireTest.RevertedTheFakeHeadCheckComesFirstAndTheRefcountLoadIsRelaxed",
+      .note = "the unit test checks the order of the loads; the reordering itself needs the weak model",
+      .workload = "speculative",
+      .memory_model = MemoryModel::kWeak,
+      .seeds = 200,
+  });
+  c.push_back(RaceEntry{
+      .id = "32c877191e02",
+      .model = "v6.10",
+      .revert = "32c877191e02",
+      .commit = "32c877191e02",
+      .fix = 6,
+      .title = "the hugetlb mark cleared before the vmemmap is restored: memory_failure() writes a read-only tail",
+      .actors = "hwpoison-window: memory_failure on tails of hugepages being torn down, against pool resizing",
+      .expected = "ro-tail-write",
+      .found_by = FoundBy::kControlled,
+      .unit_test = "tests/models/pool_v6_10_test.cc V610HugetlbMarkTest.C32c877191e02RevertedMemoryFailureWritesAReadOnlyTail",
+      .note = "",
+      .workload = "hwpoison-window",
+      .memory_bytes = 64 * kMiB,
+      .seeds = 500,
+  });
+  c.push_back(RaceEntry{
+      .id = "v6.10/d8f5f7e445f0",
+      .model = "v6.10",
+      .revert = "d8f5f7e445f0",
+      .commit = "d8f5f7e445f0",
+      .fix = 7,
+      .title = "the hugetlb mark set after HVO: memory_failure() writes PG_hwpoison to a read-only tail",
+      .actors = "hwpoison-window: memory_failure on tails of hugepages being made, against pool growth",
+      .expected = "ro-tail-write",
+      .found_by = FoundBy::kControlled,
+      .unit_test = "tests/models/pool_v6_10_test.cc V610HugetlbMarkTest.D8f5f7e445f0RevertedMemoryFailureWritesAReadOnlyTail",
+      .note = "",
+      .workload = "hwpoison-window",
+      .initial_pool = 0,
+      .memory_bytes = 64 * kMiB,
+      .seeds = 500,
+  });
+  c.push_back(RaceEntry{
+      .id = "reset-3",
+      .model = "v6.10",
+      .revert = "reset-3",
+      .commit = "",
+      .fix = 10,
+      .title = "restore re-initialises NR_RESET_STRUCT_PAGE = 3 struct pages: Bad page state in tails",
+      .actors = "resize workload: pool shrink restores and frees hugepages",
+      .expected = "bad-page-state",
+      .found_by = FoundBy::kControlled,
+      .unit_test = "tests/models/pool_v6_10_test.cc V610ResetStructPagesTest.Reset3RevertedTailsKeepPage3sHugetlbFieldBadPageState",
+      .note = "sequential: any restore shows it",
+      .workload = "resize",
+      .seeds = 50,
+  });
+  c.push_back(RaceEntry{
+      .id = "2b21624fc232",
+      .model = "v6.10",
+      .revert = "2b21624fc232",
+      .commit = "2b21624fc232",
+      .fix = 13,
+      .title = "fresh folios not frozen before becoming hugetlb: a speculative reference on the head is lost",
+      .actors = "speculative-head: speculative references on heads of hugepages being made, against pool growth",
+      .expected = "invariant-broken|bad-page-state",
+      .found_by = FoundBy::kControlled,
+      .unit_test = "tests/models/pool_v6_10_test.cc V610FrozenTest.B2b21624fc232RevertedTheReferenceGoesToTheOldHeadPageAndIsLost",
+      .note = "",
+      .workload = "speculative-head",
+      .initial_pool = 0,
+      .memory_bytes = 64 * kMiB,
+      .seeds = 500,
+  });
+}
+
+}  // namespace hvo::stress
