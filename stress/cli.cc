@@ -9,6 +9,7 @@
 #include "stress/cmd_pool.h"
 #include "stress/cmd_replay.h"
 #include "stress/cmd_run.h"
+#include "stress/cmd_time_to_bug.h"
 #include "stress/options_parse.h"
 #include "stress/usage_error.h"
 
@@ -24,7 +25,8 @@ constexpr std::string_view kProgram = "hvo-stress";
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {run_command(),      replay_command(),   minimize_command(),
-                                             pool_command(),     describe_command(), list_command()};
+                                             pool_command(),     describe_command(), list_command(),
+                                             time_to_bug_command()};
   return table;
 }
 
