@@ -10,22 +10,13 @@
 
 #include "engine/locks/spinlock.h"
 #include "engine/task.h"
+#include "tests/engine/eventually.h"
 #include "engine/violation.h"
 
 namespace hvo {
 namespace {
 
-// Waits (bounded) for a condition another thread makes true. The bound only
-// turns a hang into a failure; it is never what a test proves.
-template <class Pred>
-bool eventually(Pred pred) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
+using testing::eventually;
 
 // Counts the times a task reported itself blocked on a lock.
 class BlockCounter final : public ScheduleHook {

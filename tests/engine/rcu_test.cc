@@ -11,22 +11,13 @@
 #include <thread>
 
 #include "engine/task.h"
+#include "tests/engine/eventually.h"
 #include "engine/violation.h"
 
 namespace hvo {
 namespace {
 
-// Waits (bounded) for a condition another thread makes true. The bound only
-// turns a hang into a failure; it is never what a test proves.
-template <class Pred>
-bool eventually(Pred pred) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
+using testing::eventually;
 
 // Counts the times a task reported itself waiting for a grace period.
 class GraceWaitCounter final : public ScheduleHook {
