@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   cmake ninja-build g++
   clang clang-14 libclang-rt-14-dev           # the tsa preset (-Wthread-safety)
-  libtbb-dev libfmt-dev
+  libfmt-dev
   libboost1.81-dev libboost-program-options1.81-dev libboost-json1.81-dev libboost-context1.81-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -94,4 +94,27 @@ enum HugetlbPageFlagBit : unsigned {
 [[nodiscard]] constexpr bool is_tail_word(uint64_t word) { return (word & 1) != 0; }
 [[nodiscard]] constexpr Pfn head_of_tail_word(uint64_t word) { return page_to_pfn(VmemmapAddr(word & ~uint64_t{1})); }
 
+// 7.1 ("mm: Rework compound_head() for power-of-2 sizeof(struct page)"):
+// with a power-of-2 struct page the word holds a mask instead, bit 0 set,
+// that applied to the tail's own struct page address gives the head's
+// (a head's struct page is naturally aligned to its order). Every tail of
+// one order then holds the same word, whatever its folio: what lets 7.1
+// map one shared tail page into every folio's vmemmap.
+[[nodiscard]] constexpr uint64_t compound_info_mask(Order order) {
+  return ~(order.nr_pages() * kStructPageSize - 1) | 1;
+}
+// Whether a tail word is such a mask: ~(2^k - 1) | 1, high bits all set.
+// No struct page pointer in the vmemmap range has that form, so the two
+// encodings cannot be confused.
+[[nodiscard]] constexpr bool is_compound_info_mask(uint64_t word) {
+  const uint64_t low = ~(word & ~uint64_t{1});  // 2^k - 1 for a mask
+  return is_tail_word(word) && (word & ~uint64_t{1}) != 0 && (low & (low + 1)) == 0;
+}
+// compound_head() decoding of a tail word, either encoding: the head pfn of
+// `tail` if `word` marks it a tail.
+[[nodiscard]] constexpr Pfn head_of_tail(uint64_t word, Pfn tail) {
+  return is_compound_info_mask(word) ? page_to_pfn(VmemmapAddr(pfn_to_page(tail).value() & word))
+                                     : head_of_tail_word(word);
+}
+
 }  // namespace hvo

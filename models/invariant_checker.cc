@@ -24,12 +24,14 @@ struct TableCensus {
   uint64_t leaf_pages = 0;           // 4 KiB pages mapped (aliases counted)
   uint64_t readonly_pages = 0;       // ... of which read-only
   std::vector<std::string> problems;
+  std::vector<uint8_t> seen;         // per frame: 1 a table, 2 mapped by a leaf
 };
 
 TableCensus census(Machine& m) {
   TableCensus c;
   PhysMem& mem = m.mem();
-  std::vector<uint8_t> seen(mem.nr_frames(), 0);  // 1: table, 2: mapped
+  std::vector<uint8_t>& seen = c.seen;
+  seen.assign(mem.nr_frames(), 0);  // 1: table, 2: mapped
   auto note_table = [&](Pfn t) {
     if (!mem.valid(t) || mem.state(t) != FrameState::kPageTable) {
       c.problems.push_back(fmt::format("an entry points to frame {:#x} ({}) as a table", t.value(),
@@ -93,6 +95,21 @@ uint64_t kernel_savings_per_folio(std::string_view model, const Hstate& h) {
   return 0;
 }
 
+std::vector<HugetlbPool*> InvariantChecker::pools() const {
+  std::vector<HugetlbPool*> p{&pool_};
+  if (HugetlbPool* demoted = pool_.demote_pool()) p.push_back(demoted);
+  return p;
+}
+
+const Hstate& InvariantChecker::hstate_of(Pfn head) const {
+  HugetlbPool* demoted = pool_.demote_pool();
+  if (demoted != nullptr) {
+    const std::optional<FolioSnapshot> f = demoted->folio_of(head);
+    if (f && f->head == head) return demoted->hstate();
+  }
+  return pool_.hstate();
+}
+
 void InvariantChecker::broken(Invariant inv, std::string message, std::optional<Pfn> pfn) {
   Violation v = make_violation(ViolationKind::kInvariantBroken, std::move(message));
   v.invariant = inv;
@@ -116,10 +133,23 @@ bool InvariantChecker::check_frame_conservation() {
                        count_of(counts, FrameState::kPageTable), c.table_frames));
     ok = false;
   }
-  if (c.mapped_frames != count_of(counts, FrameState::kVmemmap)) {
+  // The model's shared vmemmap frames (7.1's per-zone tail pages) are
+  // vmemmap frames whether or not a folio maps them right now.
+  uint64_t shared_unmapped = 0;
+  for (Pfn f : model_.shared_vmemmap_frames()) {
+    if (!m_.mem().valid(f) || m_.mem().state(f) != FrameState::kVmemmap) {
+      broken(Invariant::kFrameConservation,
+             fmt::format("the model's shared vmemmap page {:#x} is {}", f.value(),
+                         m_.mem().valid(f) ? std::string(to_string(m_.mem().state(f))) : "outside memory"));
+      ok = false;
+      continue;
+    }
+    shared_unmapped += c.seen[f.value()] == 2 ? 0 : 1;
+  }
+  if (c.mapped_frames + shared_unmapped != count_of(counts, FrameState::kVmemmap)) {
     broken(Invariant::kFrameConservation,
-           fmt::format("{} vmemmap frames, {} mapped by the vmemmap (a vmemmap page leaked)",
-                       count_of(counts, FrameState::kVmemmap), c.mapped_frames));
+           fmt::format("{} vmemmap frames, {} mapped by the vmemmap and {} shared ones unmapped (a vmemmap page leaked)",
+                       count_of(counts, FrameState::kVmemmap), c.mapped_frames, shared_unmapped));
     ok = false;
   }
   const uint64_t buddy_free = m_.buddy().counters().free_pages;
@@ -128,11 +158,18 @@ bool InvariantChecker::check_frame_conservation() {
                                                       count_of(counts, FrameState::kFree), buddy_free));
     ok = false;
   }
-  const uint64_t folios = pool_.folios().size();
-  if (count_of(counts, FrameState::kHugetlbData) != folios * pool_.hstate().nr_pages()) {
+  // Every pool's folios (a demoted 1 GiB folio's frames are 512 folios of
+  // the 2 MiB pool now).
+  uint64_t folios = 0, folio_frames = 0;
+  for (HugetlbPool* p : pools()) {
+    const uint64_t n = p->folios().size();
+    folios += n;
+    folio_frames += n * p->hstate().nr_pages();
+  }
+  if (count_of(counts, FrameState::kHugetlbData) != folio_frames) {
     broken(Invariant::kFrameConservation,
-           fmt::format("{} hugetlb data frames for {} folios of {} pages",
-                       count_of(counts, FrameState::kHugetlbData), folios, pool_.hstate().nr_pages()));
+           fmt::format("{} hugetlb data frames, but the pools' {} folios hold {}",
+                       count_of(counts, FrameState::kHugetlbData), folios, folio_frames));
     ok = false;
   }
   if (count_of(counts, FrameState::kBuddy) != 0) {
@@ -144,7 +181,7 @@ bool InvariantChecker::check_frame_conservation() {
 }
 
 bool InvariantChecker::check_vmemmap_shape(Pfn head, bool optimized) {
-  const Hstate& h = pool_.hstate();
+  const Hstate& h = hstate_of(head);
   const uint64_t n = h.vmemmap_pages();
   std::vector<SoftWalk> walks;
   walks.reserve(n);
@@ -173,6 +210,7 @@ bool InvariantChecker::check_vmemmap_shape(Pfn head, bool optimized) {
     return true;
   }
   const std::vector<ExpectedVmemmapPage> shape = model_.optimized_shape(h);
+  const std::optional<Pfn> shared_tail = model_.shared_tail_page(h);
   for (uint64_t i = 0; i < n; ++i) {
     const ExpectedVmemmapPage& want = shape[i];
     if (walks[i].writable != want.writable) {
@@ -182,7 +220,19 @@ bool InvariantChecker::check_vmemmap_shape(Pfn head, bool optimized) {
              head);
       return false;
     }
-    if (want.alias_of >= 0) {
+    if (want.alias_of == ExpectedVmemmapPage::kSharedTailPage) {
+      if (!shared_tail || walks[i].frame != *shared_tail) {
+        broken(Invariant::kVmemmapShape,
+               shared_tail ? fmt::format("optimized folio: vmemmap page {} maps frame {:#x}, not the shared tail "
+                                         "page {:#x} of order {}",
+                                         i, walks[i].frame.value(), shared_tail->value(), h.order.value())
+                           : fmt::format("optimized folio: vmemmap page {} maps frame {:#x}, and there is no shared "
+                                         "tail page of order {}",
+                                         i, walks[i].frame.value(), h.order.value()),
+               head);
+        return false;
+      }
+    } else if (want.alias_of >= 0) {
       if (walks[i].frame != walks[want.alias_of].frame) {
         broken(Invariant::kVmemmapShape,
                fmt::format("optimized folio: vmemmap page {} maps frame {:#x}, not the reuse frame {:#x} of page {}",
@@ -203,6 +253,7 @@ bool InvariantChecker::check_vmemmap_shape(Pfn head, bool optimized) {
 
 bool InvariantChecker::check_struct_page_contents(Pfn head, FolioState state) {
   StructPageAccess& pages = m_.pages();
+  const Hstate& h = hstate_of(head);
   const uint64_t flags = pages.flags(head);
   if ((flags & page_flag(PG_head)) == 0 || (flags & page_flag(PG_hugetlb)) == 0) {
     broken(Invariant::kStructPageContents, fmt::format("pool folio head flags {:#x} lack PG_head or the hugetlb mark", flags),
@@ -221,10 +272,10 @@ bool InvariantChecker::check_struct_page_contents(Pfn head, FolioState state) {
   // its vmemmap page aliases (optimized_shape()); when that is the head
   // (a model whose tails alias page 0: the "fake heads" at 64, 128, ...),
   // it must read as the head does, and the tail checks apply to the rest.
-  const uint64_t want = compound_head_value(head);
+  const uint64_t want = model_.tail_compound_info(head, h);
   const std::vector<ExpectedVmemmapPage> shape =
-      model_.vmemmap_optimized(head) ? model_.optimized_shape(pool_.hstate()) : std::vector<ExpectedVmemmapPage>{};
-  for (uint64_t i = 1; i < pool_.hstate().nr_pages(); ++i) {
+      model_.vmemmap_optimized(head) ? model_.optimized_shape(h) : std::vector<ExpectedVmemmapPage>{};
+  for (uint64_t i = 1; i < h.nr_pages(); ++i) {
     const Pfn tail = head + i;
     const uint64_t vpage = i / kStructPagesPerPage;
     const uint64_t slot = vpage < shape.size() && shape[vpage].alias_of >= 0
@@ -243,7 +294,7 @@ bool InvariantChecker::check_struct_page_contents(Pfn head, FolioState state) {
     const uint64_t ch = pages.load(tail, PageWord::kCompoundHead);
     if (ch != want) {
       broken(Invariant::kStructPageContents,
-             fmt::format("tail {} says compound_head {:#x}, not head | 1 = {:#x}", i, ch, want), tail);
+             fmt::format("tail {} says compound_head {:#x}, not {:#x}", i, ch, want), tail);
       return false;
     }
     if (slot >= model_.info().folio_metadata_pages && pages.load(tail, PageWord::kMapping) != kTailMapping) {
@@ -259,7 +310,13 @@ bool InvariantChecker::check_struct_page_contents(Pfn head, FolioState state) {
 }
 
 bool InvariantChecker::check_savings() {
-  const Hstate& h = pool_.hstate();
+  bool ok = true;
+  for (HugetlbPool* p : pools()) ok = check_savings(*p) && ok;
+  return ok;
+}
+
+bool InvariantChecker::check_savings(HugetlbPool& pool) {
+  const Hstate& h = pool.hstate();
   const uint64_t per = kernel_savings_per_folio(model_.info().name, h);
   bool ok = true;
   if (model_.vmemmap_pages_freed_per_folio(h) != per) {
@@ -268,8 +325,8 @@ bool InvariantChecker::check_savings() {
     ok = false;
   }
   uint64_t optimized = 0;
-  for (const FolioSnapshot& f : pool_.folios()) optimized += model_.vmemmap_optimized(f.head) ? 1 : 0;
-  const VmemmapStats s = pool_.vmemmap_stats();
+  for (const FolioSnapshot& f : pool.folios()) optimized += model_.vmemmap_optimized(f.head) ? 1 : 0;
+  const VmemmapStats s = pool.vmemmap_stats();
   if (s.pages_saved_now != optimized * per) {
     broken(Invariant::kSavings, fmt::format("{} vmemmap pages saved for {} optimized folios of {} ({} each)",
                                             s.pages_saved_now, optimized, h.size_name, per));
@@ -282,10 +339,12 @@ bool InvariantChecker::check_quiescent() {
   OperationScope op("check_quiescent");
   bool ok = check_pool_counters();
   ok = check_frame_conservation() && ok;
-  for (const FolioSnapshot& f : pool_.folios()) {
-    if (f.state == FolioState::kRemoved) continue;
-    ok = check_vmemmap_shape(f.head, model_.vmemmap_optimized(f.head)) && ok;
-    ok = check_struct_page_contents(f.head, f.state) && ok;
+  for (HugetlbPool* p : pools()) {
+    for (const FolioSnapshot& f : p->folios()) {
+      if (f.state == FolioState::kRemoved) continue;
+      ok = check_vmemmap_shape(f.head, model_.vmemmap_optimized(f.head)) && ok;
+      ok = check_struct_page_contents(f.head, f.state) && ok;
+    }
   }
   return check_savings() && ok;
 }
@@ -293,10 +352,13 @@ bool InvariantChecker::check_quiescent() {
 bool InvariantChecker::check_all_returned() {
   OperationScope op("check_all_returned");
   bool ok = check_quiescent();
-  const PoolCounters pc = pool_.counters();
-  if (pc.nr_huge_pages != 0 || !pool_.folios().empty()) {
-    broken(Invariant::kPoolCounters, fmt::format("{} hugepages still in the pool after shrinking to 0", pc.nr_huge_pages));
-    ok = false;
+  for (HugetlbPool* p : pools()) {
+    const PoolCounters pc = p->counters();
+    if (pc.nr_huge_pages != 0 || !p->folios().empty()) {
+      broken(Invariant::kPoolCounters, fmt::format("{} hugepages of {} still in the pool after shrinking to 0",
+                                                   pc.nr_huge_pages, p->hstate().size_name));
+      ok = false;
+    }
   }
   uint64_t counts[kNumFrameStates];
   m_.mem().count_states(counts);
@@ -308,12 +370,16 @@ bool InvariantChecker::check_all_returned() {
   // reachable from init_mm.pgd.
   const uint64_t split_tables =
       now.page_table_frames > boot_.page_table_frames ? now.page_table_frames - boot_.page_table_frames : 0;
-  if (now.vmemmap_frames != boot_.vmemmap_frames || now.free_frames + split_tables != boot_.free_frames ||
+  // The model's shared vmemmap pages (7.1's per-zone tail pages) live as
+  // long as the zone: they stay, unmapped, once every folio is restored.
+  const uint64_t shared = model_.shared_vmemmap_frames().size();
+  if (now.vmemmap_frames != boot_.vmemmap_frames + shared ||
+      now.free_frames + split_tables + shared != boot_.free_frames ||
       now.page_table_frames < boot_.page_table_frames) {
     broken(Invariant::kFrameConservation,
-           fmt::format("not everything came back: vmemmap frames {} (boot {}), free frames {} (boot {}), page-table "
-                       "frames {} (boot {})",
-                       now.vmemmap_frames, boot_.vmemmap_frames, now.free_frames, boot_.free_frames,
+           fmt::format("not everything came back: vmemmap frames {} (boot {}, {} shared), free frames {} (boot {}), "
+                       "page-table frames {} (boot {})",
+                       now.vmemmap_frames, boot_.vmemmap_frames, shared, now.free_frames, boot_.free_frames,
                        now.page_table_frames, boot_.page_table_frames));
     ok = false;
   }

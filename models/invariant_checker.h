@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/hugetlb/hugetlb_pool.h"
 #include "engine/machine.h"
@@ -44,12 +45,22 @@ class InvariantChecker {
 
   // The parts, each recording what it finds.
   bool check_frame_conservation();
-  bool check_pool_counters() { return pool_.check_counters(); }
+  bool check_pool_counters() {
+    bool ok = true;
+    for (HugetlbPool* p : pools()) ok = p->check_counters() && ok;
+    return ok;
+  }
   bool check_vmemmap_shape(Pfn head, bool optimized);
   bool check_struct_page_contents(Pfn head, FolioState state);
   bool check_savings();
+  bool check_savings(HugetlbPool& pool);
 
  private:
+  // The pools checked: the campaign's, and its demote target's (2 MiB
+  // under 1 GiB, HugetlbPool::demote_pool()) where it has one.
+  [[nodiscard]] std::vector<HugetlbPool*> pools() const;
+  // The hstate of the pool that holds the folio at `head`.
+  [[nodiscard]] const Hstate& hstate_of(Pfn head) const;
   void broken(Invariant inv, std::string message, std::optional<Pfn> pfn = std::nullopt);
 
   Machine& m_;

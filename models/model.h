@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -18,6 +19,7 @@
 #include "engine/hugetlb/hugetlb_pool.h"
 #include "engine/hugetlb/hugetlb_vmemmap_ops.h"
 #include "engine/machine.h"
+#include "engine/struct_page.h"
 
 namespace hvo {
 
@@ -44,9 +46,13 @@ struct ModelInfo {
 
 // What the vmemmap of one folio must look like, per vmemmap page of the folio.
 struct ExpectedVmemmapPage {
+  // alias_of for a page that must map the model's shared tail page for the
+  // folio's order (Model::shared_tail_page(), 7.1's zone->vmemmap_tails[]),
+  // a frame outside the folio's own vmemmap.
+  static constexpr int64_t kSharedTailPage = -2;
   bool writable;
   // The vmemmap page index (0-based within the folio) whose frame this one
-  // must share, or -1 when it must have a frame of its own.
+  // must share, kSharedTailPage, or -1 when it must have a frame of its own.
   int64_t alias_of;
 };
 
@@ -90,6 +96,23 @@ class Model : public HugetlbVmemmapOps {
   [[nodiscard]] virtual bool vmemmap_optimized(Pfn head) = 0;
   // The shape an optimized folio's vmemmap must have.
   [[nodiscard]] virtual std::vector<ExpectedVmemmapPage> optimized_shape(const Hstate& h) const = 0;
+  // The shared read-only tail page that optimized folios of h's order map
+  // (7.1: zone->vmemmap_tails[]), nullopt when there is none (yet, or in
+  // this generation).
+  [[nodiscard]] virtual std::optional<Pfn> shared_tail_page(const Hstate& h) const {
+    static_cast<void>(h);
+    return std::nullopt;
+  }
+  // Every vmemmap frame the model owns beyond any folio's vmemmap (the
+  // shared tail pages: allocated once, never freed), for frame conservation.
+  [[nodiscard]] virtual std::vector<Pfn> shared_vmemmap_frames() const { return {}; }
+  // The word a tail of the folio at `head` must hold in compound_head: the
+  // head's address | 1 (set_compound_head()) unless the generation encodes
+  // it otherwise (7.1: the order's mask, the same in every folio).
+  [[nodiscard]] virtual uint64_t tail_compound_info(Pfn head, const Hstate& h) const {
+    static_cast<void>(h);
+    return compound_head_value(head);
+  }
   // Vmemmap pages HVO frees per folio: the kernel's savings figure.
   [[nodiscard]] uint64_t vmemmap_pages_freed_per_folio(const Hstate& h) const {
     return h.vmemmap_pages() - info().reserved_vmemmap_pages;

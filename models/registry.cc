@@ -3,11 +3,13 @@
 #include "models/v17/v17_model.h"
 #include "models/v5_18/v5_18_model.h"
 #include "models/v6_10/v6_10_model.h"
+#include "models/v7_1/v7_1_model.h"
 
 namespace hvo {
 
 const std::vector<const ModelInfo*>& all_models() {
-  static const std::vector<const ModelInfo*> models = {&V17Model::kInfo, &V518Model::kInfo, &V610Model::kInfo};
+  static const std::vector<const ModelInfo*> models = {&V17Model::kInfo, &V518Model::kInfo, &V610Model::kInfo,
+                                                          &V71Model::kInfo};
   return models;
 }
 
@@ -43,6 +45,7 @@ std::variant<std::unique_ptr<Model>, std::string> make_model(std::string_view na
   if (name == V17Model::kInfo.name) return std::unique_ptr<Model>(std::make_unique<V17Model>(machine, reverts));
   if (name == V518Model::kInfo.name) return std::unique_ptr<Model>(std::make_unique<V518Model>(machine, reverts));
   if (name == V610Model::kInfo.name) return std::unique_ptr<Model>(std::make_unique<V610Model>(machine, reverts));
+  if (name == V71Model::kInfo.name) return std::unique_ptr<Model>(std::make_unique<V71Model>(machine, reverts));
   return "model '" + std::string(name) + "' is listed but cannot be made";
 }
 

@@ -10,6 +10,7 @@
 #include "engine/struct_page.h"
 #include "engine/task.h"
 #include "models/v6_10/v6_10_model.h"
+#include "stress/demote_actor.h"
 
 namespace hvo::stress {
 
@@ -22,11 +23,13 @@ ActorCounters& ActorCounters::operator+=(const ActorCounters& o) {
 }
 
 ActorKind pick_actor(const Workload& w, Rng& rng) {
-  const unsigned total = std::accumulate(w.weights.begin(), w.weights.end(), 0u);
+  const ActorWeights& weights =
+      w.cpu_weights.empty() ? w.weights : w.cpu_weights[current().cpu.value() % w.cpu_weights.size()];
+  const unsigned total = std::accumulate(weights.begin(), weights.end(), 0u);
   uint64_t r = rng.below(total);
   for (int i = 0; i < kNumActorKinds; ++i) {
-    if (r < w.weights[i]) return static_cast<ActorKind>(i);
-    r -= w.weights[i];
+    if (r < weights[i]) return static_cast<ActorKind>(i);
+    r -= weights[i];
   }
   return ActorKind::kResizer;
 }
@@ -108,9 +111,7 @@ void walk_pfn(ActorWorld& w, Rng& rng, ActorCounters& c) {
 // could use (an order-0 page, not part of a compound page, in use) does it
 // try get_page_unless_zero() — a moment later, by which time the page may
 // have been freed and reused (the race of bd225530a4c7).
-void speculative_ref(ActorWorld& w, Rng& rng, ActorCounters& c) {
-  OperationScope op("speculative_ref");
-  const Pfn pfn = pick_pfn(w, rng);
+void try_speculative_ref(ActorWorld& w, Pfn pfn, ActorCounters& c) {
   StructPageAccess& pages = w.machine.pages();
   const bool compound = (pages.flags(pfn) & page_flag(PG_head)) != 0 ||
                         is_tail_word(pages.load(pfn, PageWord::kCompoundHead));
@@ -120,6 +121,11 @@ void speculative_ref(ActorWorld& w, Rng& rng, ActorCounters& c) {
   // What a PFN walker does with its reference: look at the page.
   (void)w.machine.pages().flags(pfn);
   w.model.put_page(w.pool, pfn);
+}
+
+void speculative_ref(ActorWorld& w, Rng& rng, ActorCounters& c) {
+  OperationScope op("speculative_ref");
+  try_speculative_ref(w, pick_pfn(w, rng), c);
 }
 
 // Grows the pool by one hugepage (up to the ceiling): with several CPUs
@@ -162,6 +168,78 @@ void speculative_ref_head(ActorWorld& w, Rng& rng, ActorCounters& c) {
   w.model.put_page(w.pool, *head);
 }
 
+// A PFN walker that stays on one hugepage-backed block (in the pool, being
+// made or being torn down) and reads page->flags of random pfns of it, as a
+// /proc/kpageflags or /proc/kpagecount reader looping over one hugepage
+// does. Its CPU's TLB keeps the translations of the block's vmemmap pages
+// between reads: if HVO remaps those pages and frees the old frames before
+// the TLB flush (revert flush-before-free), the next read through a cached
+// entry reaches a freed frame.
+constexpr unsigned kBlockWalkerReads = 64;
+
+void walk_block(ActorWorld& w, Rng& rng) {
+  OperationScope op("kpageflags_read");
+  const std::optional<Pfn> head = pick_huge_head(w, rng);
+  if (!head) return;
+  const uint64_t n = w.pool.hstate().nr_pages();
+  for (unsigned i = 0; i < kBlockWalkerReads; ++i) (void)w.machine.pages().flags(*head + rng.below(n));
+}
+
+// pageblock_order on x86-64: HUGETLB_PAGE_ORDER, a 2 MiB block of 512
+// pages, whatever the pool's hugepage size.
+Order pageblock_order() { return kHstate2M.order; }
+
+// The order-0 pages of an ordinary user: a pageblock allocated at once and
+// split into 512 order-0 pages, each with its own reference (split_page(),
+// as when a THP is split into base pages), then freed one by one. Once
+// every page is back, the block merges again and the buddy allocator, which
+// hands out the lowest free block, gives it to the next 2 MiB hugepage the
+// pool allocates: that hugepage is made of the very pages this user had
+// (the reuse of bd225530a4c7).
+void use_order0_pages(ActorWorld& w) {
+  OperationScope op("order0_user");
+  const Order order = pageblock_order();
+  const std::optional<Pfn> block = w.machine.page_alloc().alloc_pages(Gfp::kKernel, order, FrameState::kBuddy);
+  if (!block) return;
+  // split_page(): set_page_refcounted() of every page after the first.
+  for (uint64_t i = 1; i < order.nr_pages(); ++i) w.machine.pages().store32(*block + i, PageWord32::kRefcount, 1);
+  // put_page() of each: freed at 0, or by a speculative holder's put_page().
+  for (uint64_t i = 0; i < order.nr_pages(); ++i) w.machine.page_alloc().free_pages(*block + i, Order(0));
+}
+
+// The first pfn of a pageblock that holds order-0 pages in use by an
+// ordinary user (frames allocated from buddy for no other use), or nullopt
+// when none does.
+std::optional<Pfn> pick_order0_pageblock(ActorWorld& w, Rng& rng) {
+  const uint64_t n = pageblock_order().nr_pages();
+  const uint64_t blocks = w.machine.mem().nr_frames() / n;
+  std::vector<Pfn> candidates;
+  for (uint64_t b = 0; b < blocks; ++b) {
+    for (uint64_t i = 0; i < n; ++i) {
+      if (w.machine.mem().state(Pfn(b * n + i)) != FrameState::kBuddy) continue;
+      candidates.push_back(Pfn(b * n));
+      break;
+    }
+  }
+  if (candidates.empty()) return std::nullopt;
+  return candidates[rng.below(candidates.size())];
+}
+
+// Compaction's migrate scanner (isolate_migratepages_block()): over every
+// pfn of a pageblock holding order-0 pages in use (any pageblock when none
+// does: the scanner walks the zone whatever it holds), it looks at the page
+// and takes a speculative reference on each that looks like an in-use
+// order-0 page, then drops it (here, instead of isolating and migrating
+// it). The reference is taken a moment after the look, and inside
+// get_page_unless_zero() the cmpxchg a moment after the read of _refcount:
+// the page may have been freed and become part of a hugepage by then.
+void compaction_scan(ActorWorld& w, Rng& rng, ActorCounters& c) {
+  OperationScope op("isolate_migratepages_block");
+  const uint64_t n = pageblock_order().nr_pages();
+  const Pfn block = pick_order0_pageblock(w, rng).value_or(Pfn(rng.below(w.machine.mem().nr_frames() / n) * n));
+  for (uint64_t i = 0; i < n; ++i) try_speculative_ref(w, block + i, c);
+}
+
 // echo N > /proc/sys/vm/hugetlb_optimize_vmemmap, on a model that has
 // the sysctl (6.x); elsewhere nothing.
 void hvo_sysctl(ActorWorld& w, Rng& rng) {
@@ -188,6 +266,10 @@ void run_actor(ActorKind kind, ActorWorld& w, Rng& rng, ActorCounters& c) {
     case ActorKind::kMemoryFailureHuge: w.model.memory_failure(w.pool, pick_huge_tail(w, rng)); return;
     case ActorKind::kSpeculativeRefHead: speculative_ref_head(w, rng, c); return;
     case ActorKind::kHvoSysctl: hvo_sysctl(w, rng); return;
+    case ActorKind::kDemote: demote_hugepages(w, rng, c); return;
+    case ActorKind::kBlockWalker: walk_block(w, rng); return;
+    case ActorKind::kOrder0User: use_order0_pages(w); return;
+    case ActorKind::kCompactionScan: compaction_scan(w, rng, c); return;
   }
 }
 

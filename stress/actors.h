@@ -9,6 +9,12 @@
 //   speculative-ref  get_page_unless_zero() + put_page() on an arbitrary pfn
 //   memory-failure   memory_failure(pfn)
 //   dissolve         dissolve_free_hugetlb_folio(pfn)
+// and the targeted ones of the race catalogue's scenarios (actors.cc says
+// which window each aims at): grow, memory-failure-huge,
+// speculative-ref-head, hvo-sysctl, block-walker (reads of one hugepage's
+// struct pages through the TLB), order0-user (a pageblock of order-0 pages
+// allocated and freed) and compaction-scan (speculative references over
+// such pages).
 #pragma once
 
 #include <array>
@@ -41,7 +47,8 @@ struct ActorCounters {
 // Runs one operation of `kind` on the current task's CPU.
 void run_actor(ActorKind kind, ActorWorld& world, Rng& rng, ActorCounters& counters);
 
-// Draws an actor from the workload's weights.
+// Draws an actor from the workload's weights (the current CPU's, when the
+// workload gives each CPU a role).
 [[nodiscard]] ActorKind pick_actor(const Workload& w, Rng& rng);
 
 }  // namespace hvo::stress

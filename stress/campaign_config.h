@@ -50,6 +50,13 @@ struct CampaignConfig {
   // sc, or per-CPU store buffers: tso, weak (arm64-like). Under tso/weak
   // the buffers' drains are scheduling choices too.
   sched::MemoryModel memory_model = sched::MemoryModel::kSc;
+  // How many executions run at once (threads, each with its own scheduler
+  // and world; controlled_campaign.cc). How the search runs, not what it finds: the
+  // result is the same for every value (controlled_campaign.h), so it is in
+  // neither the replay file nor command_line(). The bounded search is one
+  // depth-first walk and runs on one thread whatever this says.
+  unsigned jobs = 1;
+  static constexpr unsigned kMaxJobs = 256;
 
   // Simulated memory actually used (the default depends on the page size).
   [[nodiscard]] uint64_t effective_memory() const;

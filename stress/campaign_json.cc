@@ -80,6 +80,9 @@ json::object to_json(const CampaignStats& s) {
   o["grace_periods"] = s.grace_periods;
   o["grace_periods_per_operation"] =
       s.operations > 0 ? static_cast<double>(s.grace_periods) / static_cast<double>(s.operations) : 0.0;
+  o["tlb_flushes_per_operation"] =
+      s.operations > 0 ? static_cast<double>(s.tlb_flushes) / static_cast<double>(s.operations) : 0.0;
+  o["hugepages_demoted"] = s.vmemmap.demoted;  // 1 GiB folios demoted into 2 MiB ones (the demote actor)
   o["max_pool_pages"] = s.max_pool_pages;
   return o;
 }

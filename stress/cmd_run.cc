@@ -67,6 +67,9 @@ po::options_description run_flags() {
        "controlled: schedule points per execution before it is cut (default 200000)")
       ("memory-model", po::value<std::string>()->value_name("sc|tso|weak"),
        "controlled: sequential consistency, or per-CPU store buffers (x86-like tso, arm64-like weak); default sc")
+      ("jobs", po::value<std::string>()->value_name("N"),
+       "controlled: executions run in parallel (default 1); the result is the same for every N "
+       "(bounded: always 1)")
       ("initial-pool", po::value<std::string>()->value_name("N"),
        "controlled: hugepages in the pool when the CPUs start (default 2; 0: the CPUs grow it themselves)")
       ("race", po::value<std::string>()->value_name("ID"),
@@ -118,7 +121,8 @@ CampaignConfig config_from_flags(const po::variables_map& vm) {
         "--mode", vm["mode"].as<std::string>(),
         {{"free", stress::CampaignMode::kFree}, {"controlled", stress::CampaignMode::kControlled}});
   const bool controlled = c.mode == stress::CampaignMode::kControlled;
-  for (const char* flag : {"strategy", "seeds", "depth", "preemptions", "max-steps", "initial-pool", "memory-model"})
+  for (const char* flag :
+       {"strategy", "seeds", "depth", "preemptions", "max-steps", "initial-pool", "memory-model", "jobs"})
     if (!controlled && vm.count(flag)) throw UsageError(std::string("--") + flag, "needs --mode controlled");
   if (controlled && !vm["check-every"].defaulted())
     throw UsageError("--check-every", "is for free mode: controlled mode checks at the end of every execution");
@@ -177,6 +181,9 @@ CampaignConfig config_from_flags(const po::variables_map& vm) {
     c.memory_model = parse_choice_flag<sched::MemoryModel>(
         "--memory-model", vm["memory-model"].as<std::string>(),
         {{"sc", sched::MemoryModel::kSc}, {"tso", sched::MemoryModel::kTso}, {"weak", sched::MemoryModel::kWeak}});
+  if (vm.count("jobs"))
+    c.jobs = static_cast<unsigned>(
+        parse_count_flag("--jobs", vm["jobs"].as<std::string>(), 1, CampaignConfig::kMaxJobs));
   if (vm.count("initial-pool"))
     c.initial_pool = parse_count_flag("--initial-pool", vm["initial-pool"].as<std::string>(), 0,
                                       stress::max_controlled_pool(c.hstate));
@@ -254,7 +261,7 @@ Command run_command() {
           "run --model M [--revert FIX]... [--mode free|controlled] [--threads N] (--iterations N | --duration T) "
           "[--seed S] [--workload NAME] [--hugepage-size 2M|1G] [--memory SIZE] [--pte-access once|plain] "
           "[--strategy random|pct|bounded] [--seeds N] [--depth d] [--preemptions P] [--max-steps N] "
-          "[--initial-pool N] [--memory-model sc|tso|weak] [--race ID [--fixed]] [--json] "
+          "[--initial-pool N] [--memory-model sc|tso|weak] [--jobs N] [--race ID [--fixed]] [--json] "
           "[--out DIR]",
       .summary = "a stress campaign: threads allocate, free and access hugepages while checkers watch",
       .positionals = {},

@@ -51,6 +51,10 @@ std::string save_failure(const CampaignConfig& c, const ControlledResult& r) {
   return path;
 }
 
+unsigned effective_jobs(const CampaignConfig& c) {
+  return c.strategy == sched::StrategyKind::kBounded ? 1 : c.jobs;
+}
+
 const sched::ExecutionResult& shown_execution(const ControlledResult& r) {
   return r.report.first_failure ? *r.report.first_failure : r.report.last;
 }
@@ -75,7 +79,10 @@ json::object summary(const CampaignConfig& c, const ControlledResult& r, const s
   stats["operations"] = rep.executions * c.threads * *c.iterations;
   stats["verdicts"] = std::move(verdicts);
   stats["exhausted"] = rep.exhausted;
+  // The threads the search ran on (bounded: always 1): how fast, not what.
+  stats["jobs"] = effective_jobs(c);
   o["stats"] = std::move(stats);
+  o["jobs"] = effective_jobs(c);
   o["executions"] = rep.executions;
   o["executions_per_s"] = rep.executions_per_second;
   o["schedule_points"] = rep.schedule_points;
@@ -117,8 +124,9 @@ void print_text(std::ostream& out, const CampaignConfig& c, const ControlledResu
       "{} pages, pte {}\n",
       c.model, reverts.empty() ? "none" : reverts, sched::to_string(c.strategy), c.threads, *c.iterations, what,
       c.workload, c.hstate.size_name, to_string(c.pte_access));
-  out << fmt::format("executions      {} in {:.2f} s ({:.0f}/s){}\n", rep.executions, rep.seconds,
+  out << fmt::format("executions      {} in {:.2f} s ({:.0f}/s{}){}\n", rep.executions, rep.seconds,
                      rep.executions_per_second,
+                     effective_jobs(c) > 1 ? fmt::format(" on {} jobs", effective_jobs(c)) : std::string(),
                      rep.exhausted ? ", search exhausted: every schedule within the bound was run" : "");
   out << fmt::format("schedule points {} ({:.0f}/s)\n", rep.schedule_points,
                      rep.seconds > 0 ? static_cast<double>(rep.schedule_points) / rep.seconds : 0.0);

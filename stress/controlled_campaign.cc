@@ -1,10 +1,19 @@
 #include "stress/controlled_campaign.h"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <latch>
 #include <memory>
 #include <stdexcept>
 #include <variant>
+#include <vector>
+
 
 #include "engine/hugetlb/hugetlb_pool.h"
 #include "engine/locks/lockdep.h"
@@ -153,11 +162,9 @@ std::string check_controlled_config(const CampaignConfig& c) {
   return {};
 }
 
-ControlledResult run_controlled(const CampaignConfig& c) {
-  Probe probe;
-  probe.vary_seed = c.strategy != sched::StrategyKind::kBounded;
-  probe.base_seed = c.seed;
-  const sched::Scenario scenario = make_scenario(c, probe);
+namespace {
+
+sched::Options search_options(const CampaignConfig& c) {
   sched::Options o;
   o.strategy = c.strategy;
   o.seed = c.seed;
@@ -168,6 +175,138 @@ ControlledResult run_controlled(const CampaignConfig& c) {
   o.memory_model = c.memory_model;
   o.stop_on_violation = true;
   o.stop_at_first_failure = true;
+  return o;
+}
+
+// Execution `index` of the search, alone, on the calling thread: its own
+// scheduler, world and strategy, so that executions can run on several
+// threads at once. `pct_steps` is the PCT estimate k it starts with (the
+// one strategy state an execution inherits from the ones before it).
+struct SearchStep {
+  sched::Report report;  // of this one execution; report.last.index is 0
+  std::optional<Violation> violation;
+};
+SearchStep run_search_step(const CampaignConfig& c, uint64_t index, uint64_t pct_steps) {
+  Probe probe;
+  probe.base_seed = c.seed + index;  // vary_seed: + 0 for its one execution
+  const sched::Scenario scenario = make_scenario(c, probe);
+  sched::Options o = search_options(c);
+  o.seed = c.seed + index;
+  o.executions = 1;
+  o.pct_steps = pct_steps;
+  // Per thread, kept across steps: the race detector's tables and the
+  // arena stay grown (rebuilding them cost more than a step's execution).
+  thread_local sched::Explorer explorer;
+  SearchStep step{explorer.explore(scenario, o), std::nullopt};
+  step.violation = probe.first;
+  return step;
+}
+
+// The search's worker threads are a boost::asio::thread_pool of c.jobs
+// threads, living as long as the search, so their thread_local Explorers
+// (run_search_step()) keep their grown storage from batch to batch; a
+// batch is one posted job per index and a std::latch the caller waits on.
+//
+// Why not oneTBB's parallel_for: Debian's libtbb is not built with
+// ThreadSanitizer, so a task's hand-off from one thread to another happens
+// in code TSan does not see, and the tsan build reports data races in
+// TBB's own inlined code (partitioner.h, check_being_stolen) on every
+// parallel search. Asio is header-only, compiled with our flags: TSan sees
+// its mutex and condition variable, and the latch's atomics.
+//
+// Runs fn(i) for every i in [begin, end) on the pool and returns when all
+// returned; rethrows the first exception (by index) one of them threw.
+void run_batch(boost::asio::thread_pool& pool, uint64_t begin, uint64_t end, const std::function<void(uint64_t)>& fn) {
+  std::vector<std::exception_ptr> errors(end - begin);
+  std::latch done(static_cast<std::ptrdiff_t>(end - begin));
+  for (uint64_t i = begin; i < end; ++i) {
+    boost::asio::post(pool, [&, i] {
+      try {
+        fn(i);
+      } catch (...) {
+        errors[i - begin] = std::current_exception();
+      }
+      done.count_down();  // release: orders fn(i)'s writes before the caller's wait returns
+    });
+  }
+  done.wait();
+  for (std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+// The search of run_controlled() on c.jobs threads (run_batch()), with the result of the
+// sequential one: executions are accepted in index order, each counted as
+// the sequential search counts it, and the first failing one accepted ends
+// the search, so the failure reported is the lowest failing index's, never
+// the first to finish.
+//
+// Executions are independent except for PCT's k, which grows to the most
+// decisions seen so far (pct_strategy.h): execution i needs the maximum
+// over executions 0..i-1. Each batch runs speculatively with the k known at
+// its start; an execution whose true k turns out different (a predecessor
+// in its batch set a new maximum) is discarded and the next batch starts
+// at it. New maxima are rare after the first executions, so little is
+// run twice; random has no such state and nothing is.
+ControlledResult run_controlled_parallel(const CampaignConfig& c) {
+  const bool pct = c.strategy == sched::StrategyKind::kPct;
+  ControlledResult r;
+  sched::Report& rep = r.report;
+  rep.scenario = c.model;
+  rep.strategy = c.strategy;
+  rep.expected = sched::Verdict::kPass;
+  const auto t0 = std::chrono::steady_clock::now();
+  boost::asio::thread_pool pool(c.jobs);
+  std::vector<std::optional<SearchStep>> batch;
+  uint64_t next = 0;  // the first execution not accepted yet
+  uint64_t k = 0;     // pct: the estimate execution `next` starts with (0: measured by it)
+  while (next < c.seeds && !rep.first_failure) {
+    // Under PCT the first execution measures k alone: every other would be
+    // run with k unknown and discarded.
+    const uint64_t size = pct && k == 0 ? 1 : uint64_t{4} * c.jobs;
+    const uint64_t end = std::min<uint64_t>(c.seeds, next + size);
+    batch.assign(end - next, std::nullopt);
+    // Each index writes its own slot; run_batch() returning orders them
+    // all before the reads below (the latch).
+    run_batch(pool, next, end, [&](uint64_t i) { batch[i - next] = run_search_step(c, i, k); });
+    uint64_t accepted = next;
+    uint64_t true_k = k;
+    for (; accepted < end; ++accepted) {
+      if (true_k != k) break;  // run with a stale k: run it again in the next batch
+      SearchStep& step = *batch[accepted - next];
+      sched::ExecutionResult x = std::move(step.report.last);
+      x.index = accepted;
+      x.seed = c.seed + accepted;
+      ++rep.executions;
+      ++rep.verdicts[static_cast<int>(x.verdict)];
+      rep.schedule_points += step.report.schedule_points;
+      if (pct) true_k = step.report.pct_steps;
+      const bool failed = sched::is_failure(x.verdict);
+      rep.last = std::move(x);
+      if (failed) {
+        rep.first_failure = rep.last;
+        r.failing_seed = c.seed + accepted;
+        r.violation = std::move(step.violation);
+        break;
+      }
+    }
+    next = rep.first_failure ? end : accepted;
+    k = true_k;
+  }
+  rep.pct_steps = k;
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rep.executions_per_second = rep.seconds > 0 ? static_cast<double>(rep.executions) / rep.seconds : 0;
+  return r;
+}
+
+}  // namespace
+
+ControlledResult run_controlled(const CampaignConfig& c) {
+  if (c.jobs > 1 && c.strategy != sched::StrategyKind::kBounded) return run_controlled_parallel(c);
+  Probe probe;
+  probe.vary_seed = c.strategy != sched::StrategyKind::kBounded;
+  probe.base_seed = c.seed;
+  const sched::Scenario scenario = make_scenario(c, probe);
+  const sched::Options o = search_options(c);
   ControlledResult r;
   r.report = sched::explore(scenario, o);
   if (r.report.first_failure) {

@@ -43,6 +43,12 @@ struct ControlledResult {
 // (the same seed as its strategy), except under the bounded search, which
 // needs every execution to build the same scenario: there all use c.seed.
 // `c` must pass check_controlled_config().
+//
+// With c.jobs > 1 (random, pct) executions run c.jobs at a time on c.jobs
+// threads, each with its own scheduler and world, and the result is the
+// sequential one whatever c.jobs is: the same failing execution (the
+// lowest failing index, not the first to finish), the same counts
+// (executions up to and including it), trace hash and decisions.
 [[nodiscard]] ControlledResult run_controlled(const CampaignConfig& c);
 
 struct ReplayResult {

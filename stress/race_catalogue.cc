@@ -21,6 +21,7 @@ std::vector<RaceEntry> make_catalogue() {
   add_v17_races(c);
   add_v5_18_races(c);
   add_v6_10_races(c);
+  add_v6_10_demote_races(c);
   add_v7_1_races(c);
   return c;
 }

@@ -11,6 +11,7 @@ namespace hvo::stress {
 void add_v17_races(std::vector<RaceEntry>& c);
 void add_v5_18_races(std::vector<RaceEntry>& c);
 void add_v6_10_races(std::vector<RaceEntry>& c);
+void add_v6_10_demote_races(std::vector<RaceEntry>& c);  // stress/race_entries_demote.cc
 void add_v7_1_races(std::vector<RaceEntry>& c);
 
 }  // namespace hvo::stress

@@ -191,9 +191,12 @@ ReplayFile from_json(const json::value& doc) {
     json::object tmp{{"step", (*pair)[0]}, {"cpu", (*pair)[1]}};
     const uint64_t step = get_u64(tmp, "step", "decisions: ");
     // Under tso/weak a decision may name a CPU's store-buffer drain: ids
-    // beyond the CPUs (memory_model.h).
-    const uint64_t cpu =
-        get_u64(tmp, "cpu", "decisions: ", f.config.threads * sched::ids_per_cpu(f.config.memory_model) - 1);
+    // beyond the CPUs (memory_model.h). Under weak it may also name which
+    // buffered store drains out of order: an entry index, below 64
+    // (Scheduler::drain_choice).
+    const uint64_t ids = f.config.threads * sched::ids_per_cpu(f.config.memory_model);
+    const uint64_t max_choice = f.config.memory_model == sched::MemoryModel::kWeak ? sched::kMaxCpus - 1 : ids - 1;
+    const uint64_t cpu = get_u64(tmp, "cpu", "decisions: ", max_choice);
     if (step <= last) throw Bad{"'decisions' are not in increasing step order"};
     last = step;
     f.decisions.push_back(sched::Decision{step, static_cast<uint32_t>(cpu)});

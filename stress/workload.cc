@@ -14,30 +14,48 @@ std::string_view to_string(ActorKind k) {
     case ActorKind::kMemoryFailureHuge: return "memory-failure-huge";
     case ActorKind::kSpeculativeRefHead: return "speculative-ref-head";
     case ActorKind::kHvoSysctl: return "hvo-sysctl";
+    case ActorKind::kBlockWalker: return "block-walker";
+    case ActorKind::kOrder0User: return "order0-user";
+    case ActorKind::kCompactionScan: return "compaction-scan";
+    case ActorKind::kDemote: return "demote";
   }
   return "?";
 }
 
 const std::vector<Workload>& all_workloads() {
-  //                       resizer owner walker spec  mf  dissolve grow mf-huge spec-head sysctl
+  // The weights, by ActorKind in declaration order:
+  //   resizer owner walker spec mf dissolve | grow mf-huge spec-head sysctl block-walker order0 compaction demote
+  // (trailing zeros may be left out)
   static const std::vector<Workload> workloads = {
       {"mixed", "every actor: pool resizing, owners, PFN walkers, speculative references, memory_failure, dissolve",
-       {20, 20, 25, 20, 10, 5, 0, 0, 0, 0}},
+       {20, 20, 25, 20, 10, 5, 0, 0, 0, 0, 0, 0, 0}},
       {"resize", "pool growth and shrink against PFN walkers: optimize and restore all the time",
-       {50, 0, 50, 0, 0, 0, 0, 0, 0, 0}},
-      {"hwpoison", "memory_failure and dissolve against pool resizing and owners", {30, 20, 0, 0, 40, 10, 0, 0, 0, 0}},
+       {50, 0, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+      {"hwpoison", "memory_failure and dissolve against pool resizing and owners",
+       {30, 20, 0, 0, 40, 10, 0, 0, 0, 0, 0, 0, 0}},
       {"speculative", "speculative references (compaction, PFN walkers) against pool resizing",
-       {35, 15, 15, 35, 0, 0, 0, 0, 0, 0}},
+       {35, 15, 15, 35, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
       // Targeted (the race catalogue's): few actors, aimed at one window.
       {"grow", "every CPU grows the pool by one hugepage at a time: concurrent first HVOs (and PMD splits)",
-       {0, 0, 0, 0, 0, 0, 1, 0, 0, 0}},
+       {0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0}},
       {"hwpoison-window",
        "memory_failure on tails of hugepages being made, optimized or torn down, against pool resizing",
-       {50, 0, 0, 0, 0, 0, 0, 50, 0, 0}},
+       {50, 0, 0, 0, 0, 0, 0, 50, 0, 0, 0, 0, 0}},
       {"speculative-head", "speculative references on the heads of hugepages being made, against pool growth",
-       {0, 0, 0, 0, 0, 0, 50, 0, 50, 0}},
+       {0, 0, 0, 0, 0, 0, 50, 0, 50, 0, 0, 0, 0}},
       {"vm-scalability", "pool resizing and owners with vm.hugetlb_optimize_vmemmap mostly off: HVO rarely applies",
-       {40, 50, 0, 0, 0, 0, 0, 0, 0, 10}},
+       {40, 50, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0}},
+      {"walk-grow",
+       "PFN walkers reading the struct pages of hugepages being made (their TLBs hold the vmemmap translations) "
+       "against pool growth: HVO remaps, flushes and frees under them",
+       {0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0}},
+      {"order0-reuse",
+       "CPU 0 (and every other even CPU) uses and frees a pageblock of order-0 pages and grows the pool, which "
+       "reuses that memory; the odd CPUs scan it as compaction does, with speculative references",
+       {0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1},
+       {{0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}}},
+      {"demote", "1 GiB hugepages demoted into 2 MiB ones (batched HVO) against resizing, owners, walkers, speculative refs",
+       {30, 15, 25, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15}},
   };
   return workloads;
 }

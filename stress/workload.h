@@ -22,15 +22,25 @@ enum class ActorKind : uint8_t {
                        // (being made or being torn down)
   kSpeculativeRefHead,  // get_page_unless_zero() + put_page() on the head of any hugepage-backed block
   kHvoSysctl,       // writes vm.hugetlb_optimize_vmemmap (mostly 0) where the model has it (6.x)
+  kBlockWalker,     // reads the struct pages of random pfns of one hugepage-backed block, many times
+  kOrder0User,      // allocates a pageblock's worth of order-0 pages, uses them, frees them all
+  kCompactionScan,  // compaction's migrate scanner: speculative references over pfns holding order-0 pages
+  kDemote,          // demotes a 1 GiB hugepage into 2 MiB ones, uses one, gives them back (stress/demote_actor.h)
 };
-inline constexpr int kNumActorKinds = 10;
+inline constexpr int kNumActorKinds = 14;
 
 [[nodiscard]] std::string_view to_string(ActorKind k);
+
+using ActorWeights = std::array<unsigned, kNumActorKinds>;  // relative; 0 = never
 
 struct Workload {
   std::string_view name;
   std::string_view description;
-  std::array<unsigned, kNumActorKinds> weights;  // relative; 0 = never
+  ActorWeights weights;  // every actor the workload runs (what `list workloads` prints)
+  // Roles, for a targeted reproducer: when not empty, CPU i draws its
+  // operations from cpu_weights[i % size] instead of `weights` (one CPU
+  // frees memory and grows the pool while another scans, say).
+  std::vector<ActorWeights> cpu_weights = {};
 };
 
 [[nodiscard]] const std::vector<Workload>& all_workloads();

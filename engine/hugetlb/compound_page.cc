@@ -54,7 +54,7 @@ bool check_tail(ViolationLog& log, StructPageAccess& pages, Pfn head, uint64_t i
     bad_page(log, pages, p, "PageTail not set");
     return false;
   }
-  if (head_of_tail_word(ch) != head) {
+  if (head_of_tail(ch, p) != head) {  // either encoding (struct_page.h)
     bad_page(log, pages, p, "compound_head not consistent");
     return false;
   }

@@ -13,7 +13,16 @@ HugetlbPool::HugetlbPool(Machine& machine, const Hstate& hstate, HugetlbVmemmapO
     : machine_(machine),
       hstate_(hstate),
       ops_(ops),
-      hugetlb_lock_(machine.lockdep().register_class("hugetlb_lock", LockKind::kSpin)) {}
+      own_lock_(std::make_unique<SpinLock>(machine.lockdep().register_class("hugetlb_lock", LockKind::kSpin))),
+      hugetlb_lock_(*own_lock_) {
+  // x86-64's 1 GiB hstate demotes to 2 MiB (demote_size defaults to the
+  // next smaller hstate); 2 MiB has nothing below it to demote to.
+  if (hstate_.gigantic())
+    demote_pool_ = std::unique_ptr<HugetlbPool>(new HugetlbPool(machine, kHstate2M, ops, hugetlb_lock_));
+}
+
+HugetlbPool::HugetlbPool(Machine& machine, const Hstate& hstate, HugetlbVmemmapOps& ops, SpinLock& shared_lock)
+    : machine_(machine), hstate_(hstate), ops_(ops), hugetlb_lock_(shared_lock) {}
 
 // --- the free list and the counters ------------------------------------------
 
@@ -51,6 +60,11 @@ void HugetlbPool::remove_hugetlb_folio(Pfn head, bool adjust_surplus) {
 
 void HugetlbPool::add_hugetlb_folio(Pfn head, bool adjust_surplus) {
   SpinLockGuard g(hugetlb_lock_);
+  add_hugetlb_folio_locked(head, adjust_surplus);
+}
+
+void HugetlbPool::add_hugetlb_folio_locked(Pfn head, bool adjust_surplus) {
+  hugetlb_lock_.AssertHeld();
   HVO_CHECK(folios_.count(head) == 0 || folios_.at(head).state == FolioState::kRemoved,
             "add_hugetlb_folio of a folio already in the pool");
   ++counters_.nr_huge_pages;
@@ -179,8 +193,22 @@ void HugetlbPool::free_huge_folio(Pfn head) {
   {
     SpinLockGuard g(hugetlb_lock_);
     auto it = folios_.find(head);
-    HVO_CHECK(it != folios_.end() && it->second.state == FolioState::kInUse,
-              "free_huge_folio of a folio not in use");
+    if (it == folios_.end() || it->second.state != FolioState::kInUse) {
+      // The last reference of a folio the pool holds as free (or has taken
+      // out) was put: a reference the pool never handed out, e.g. a
+      // speculative get_page_unless_zero() on a folio that was not frozen
+      // (2b21624fc232). The kernel would enqueue it twice and corrupt the
+      // free list (or trip free_huge_folio()'s VM_BUG_ON_FOLIO on the
+      // refcount); here it is a finding, and the pool is left as it was.
+      Violation v = make_violation(
+          ViolationKind::kBadPageState,
+          fmt::format("free_huge_folio() of folio {:#x}, which the pool holds as {}: its refcount reached 0 by a "
+                      "reference the pool never handed out",
+                      head.value(), it == folios_.end() ? "unknown" : it->second.state == FolioState::kFree ? "free" : "removed"));
+      v.invariant = Invariant::kStructPageContents;
+      machine_.violations().record(std::move(v));
+      return;
+    }
     if (counters_.surplus_huge_pages > 0) {
       remove_hugetlb_folio(head, /*adjust_surplus=*/true);
       shed = true;
@@ -221,6 +249,16 @@ void HugetlbPool::note_restored(uint64_t allocated) {
 }
 void HugetlbPool::note_restore_failure() { restore_failures_.fetch_add(1, std::memory_order_relaxed); }
 
+void HugetlbPool::add_allocated_folios(const std::vector<Pfn>& heads) {
+  SpinLockGuard g(hugetlb_lock_);
+  for (Pfn head : heads) {
+    HVO_CHECK(folios_.count(head) == 0 || folios_.at(head).state == FolioState::kRemoved,
+              "a new folio's head is already in the pool");
+    ++counters_.nr_huge_pages;  // __prep_account_new_huge_page()
+    enqueue(head);              // enqueue_hugetlb_folio()
+  }
+}
+
 VmemmapStats HugetlbPool::vmemmap_stats() const {
   VmemmapStats s;
   s.optimized = optimized_.load(std::memory_order_relaxed);
@@ -229,6 +267,7 @@ VmemmapStats HugetlbPool::vmemmap_stats() const {
   s.pages_freed = pages_freed_.load(std::memory_order_relaxed);
   s.pages_allocated = pages_allocated_.load(std::memory_order_relaxed);
   s.pages_saved_now = s.pages_freed - std::min(s.pages_freed, s.pages_allocated);
+  s.demoted = demoted_.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -12,12 +12,23 @@
 //   (buddy) --alloc_pool_folio--> kFree <--> kInUse (owner)
 //   kFree --remove (shrink, dissolve, surplus free)--> kRemoved --model frees--> (buddy)
 //   kRemoved --restore failed: add_hugetlb_folio(surplus)--> kFree
+//   kFree --demote: remove--> kRemoved --demoted--> 512 kFree folios of the demote pool
+//   kRemoved --demote's restore failed: add_hugetlb_folio(not surplus)--> kFree
+//
+// Hstates: the pool of a gigantic hstate (1 GiB) owns the pool of its demote
+// target (2 MiB: demote_size's default, h->demote_order), and the two share
+// one hugetlb_lock, as every hstate of the kernel shares the one global
+// hugetlb_lock. Each pool's fields are GUARDED_BY its hugetlb_lock_, a
+// reference to that one lock; no code holds it for both pools at once (the
+// kernel's demote touches the source's counters and the target's in
+// separate lock holds), so the analysis needs no aliasing.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -44,6 +55,7 @@ struct VmemmapStats {
   uint64_t pages_freed = 0;      // vmemmap pages freed by HVO (cumulative)
   uint64_t pages_allocated = 0;  // vmemmap pages allocated by restores (cumulative)
   uint64_t pages_saved_now = 0;  // vmemmap pages currently not backed thanks to HVO
+  uint64_t demoted = 0;          // folios of this hstate demoted into the demote pool (cumulative)
 };
 
 struct FolioSnapshot {
@@ -57,8 +69,22 @@ struct FolioSnapshot {
 
 enum class DissolveResult : uint8_t { kNotHugetlb, kInUse, kDissolved, kRestoreFailed };
 
+// What demote_store() returns, as the kernel's error codes mean it.
+enum class DemoteStatus : uint8_t {
+  kOk,            // every folio asked for was demoted, or the free list ran out (count < asked)
+  kNoMemory,      // -ENOMEM: a source's vmemmap could not be restored; it is back in the pool
+  kBusy,          // -EBUSY: every free folio is hwpoisoned
+  kNotSupported,  // no demote target (a 2 MiB pool), or the model has no demote
+};
+struct DemoteOutcome {
+  uint64_t demoted = 0;
+  DemoteStatus status = DemoteStatus::kOk;
+};
+
 class HugetlbPool {
  public:
+  // The pool of `hstate`, owning hugetlb_lock; for a gigantic hstate also
+  // the pool of its demote target (demote_pool()).
   HugetlbPool(Machine& machine, const Hstate& hstate, HugetlbVmemmapOps& ops);
   HugetlbPool(const HugetlbPool&) = delete;
   HugetlbPool& operator=(const HugetlbPool&) = delete;
@@ -81,6 +107,14 @@ class HugetlbPool {
   // hugetlb_lock still held (memory_failure's hwpoison_subpage_set()).
   DissolveResult dissolve_free_hugetlb_folio(Pfn pfn, const std::function<void(Pfn head)>& under_lock = {})
       EXCLUDES(hugetlb_lock_);
+  // demote_store(): `echo nr > hugepages-1048576kB/demote`. Up to nr free
+  // folios become free folios of demote_pool(), in batches taken off the
+  // free list under hugetlb_lock (demote_pool_huge_page(): one folio at a
+  // time before c0f398c3b2cf, all of them after; the model's
+  // sources_per_batch()) and handed to the model's
+  // demote_free_hugetlb_folios() with the lock dropped; those it could not
+  // demote are put back, and demote stops. Defined in hugetlb_demote.cc.
+  DemoteOutcome demote(uint64_t nr) EXCLUDES(hugetlb_lock_);
 
   // --- for the models ------------------------------------------------------
   // alloc_buddy_hugetlb_folio() / alloc_gigantic_folio(): frames from buddy
@@ -95,6 +129,14 @@ class HugetlbPool {
   void note_optimized(uint64_t vmemmap_pages_freed);
   void note_restored(uint64_t vmemmap_pages_allocated);
   void note_restore_failure();
+  // For demote (hugetlb_demote.cc). The pool lets go of a removed source
+  // before its frames become the destinations' (its head becomes the first
+  // destination's head).
+  void forget_demoted_folio(Pfn head) EXCLUDES(hugetlb_lock_);
+  // prep_and_add_allocated_folios()'s locked part: __prep_account_new_huge_page()
+  // and enqueue_hugetlb_folio() of each folio, frozen at refcount 0, in one
+  // hold of hugetlb_lock.
+  void add_allocated_folios(const std::vector<Pfn>& heads) EXCLUDES(hugetlb_lock_);
 
   // --- observation -----------------------------------------------------------
   [[nodiscard]] PoolCounters counters() const EXCLUDES(hugetlb_lock_);
@@ -109,10 +151,20 @@ class HugetlbPool {
   [[nodiscard]] Machine& machine() const { return machine_; }
   [[nodiscard]] StructPageAccess& pages() const { return machine_.pages(); }
   SpinLock& hugetlb_lock() RETURN_CAPABILITY(hugetlb_lock_) { return hugetlb_lock_; }
+  // The pool of this hstate's demote target (2 MiB for 1 GiB), sharing
+  // hugetlb_lock; nullptr for a hstate that cannot be demoted.
+  [[nodiscard]] HugetlbPool* demote_pool() const { return demote_pool_.get(); }
 
  private:
   // One more persistent folio: allocate, let the model prepare it, enqueue.
   bool alloc_pool_folio() EXCLUDES(hugetlb_lock_);
+  // The demote target's pool: same machine and model, the source's lock.
+  HugetlbPool(Machine& machine, const Hstate& hstate, HugetlbVmemmapOps& ops, SpinLock& shared_lock);
+  // add_hugetlb_folio() with hugetlb_lock held.
+  void add_hugetlb_folio_locked(Pfn head, bool adjust_surplus) REQUIRES(hugetlb_lock_);
+  // demote_pool_huge_page()'s first half: up to nr free folios that are not
+  // hwpoisoned, removed (not surplus). Empty when all are poisoned.
+  [[nodiscard]] std::vector<Pfn> remove_folios_for_demote(uint64_t nr) REQUIRES(hugetlb_lock_);
   // enqueue_hugetlb_folio() / dequeue: the free list is LIFO like the kernel's.
   void enqueue(Pfn head) REQUIRES(hugetlb_lock_);
   void unlink_free(Pfn head) REQUIRES(hugetlb_lock_);
@@ -128,7 +180,10 @@ class HugetlbPool {
   Machine& machine_;
   const Hstate hstate_;
   HugetlbVmemmapOps& ops_;
-  mutable SpinLock hugetlb_lock_;
+  // The pool of a top-level hstate owns hugetlb_lock; a demote target's
+  // pool refers to its source's.
+  std::unique_ptr<SpinLock> own_lock_;
+  SpinLock& hugetlb_lock_;
   PoolCounters counters_ GUARDED_BY(hugetlb_lock_);
   std::vector<Pfn> free_list_ GUARDED_BY(hugetlb_lock_);
   struct FolioRecord {
@@ -142,6 +197,9 @@ class HugetlbPool {
 
   std::atomic<uint64_t> optimized_{0}, restored_{0}, restore_failures_{0};
   std::atomic<uint64_t> pages_freed_{0}, pages_allocated_{0};
+  std::atomic<uint64_t> demoted_{0};
+  // Last: it refers to hugetlb_lock_, which must outlive it.
+  std::unique_ptr<HugetlbPool> demote_pool_;
 };
 
 }  // namespace hvo

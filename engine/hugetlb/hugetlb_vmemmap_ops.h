@@ -13,6 +13,7 @@
 namespace hvo {
 
 class HugetlbPool;
+class HugetlbDemoteOps;
 
 class HugetlbVmemmapOps {
  public:
@@ -42,6 +43,11 @@ class HugetlbVmemmapOps {
   // pool.add_hugetlb_folio(head, /*adjust_surplus=*/true), and false
   // returned. Runs without hugetlb_lock; may sleep.
   virtual bool update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) = 0;
+
+  // Demote's vmemmap steps (hugetlb_demote_ops.h), or nullptr when the
+  // generation's kernel has no demote (before 5.16) or the model does not
+  // model it: the pool's demote() then refuses.
+  [[nodiscard]] virtual HugetlbDemoteOps* demote_ops() { return nullptr; }
 };
 
 }  // namespace hvo

@@ -10,11 +10,19 @@ namespace {
 // (64 CPUs, the CpuMask width); beyond that they are unmapped.
 constexpr std::size_t kMaxPooledStacks = 64;
 
+struct StackCache;
+// Whether this thread's cache is gone: a scheduler kept in a thread_local of
+// its own (a parallel search's per-thread Explorer) may be destroyed after
+// it, at thread exit, and must then unmap its stacks directly. A bool needs
+// no destructor, so it outlives every thread_local object.
+thread_local bool cache_destroyed = false;
+
 struct StackCache {
   std::vector<boost::context::stack_context> free;
   ~StackCache() {
     boost::context::protected_fixedsize_stack alloc(kFiberStackSize);
     for (auto& s : free) alloc.deallocate(s);
+    cache_destroyed = true;
   }
 };
 
@@ -44,6 +52,10 @@ boost::context::stack_context PooledStack::allocate() {
 }
 
 void PooledStack::deallocate(boost::context::stack_context& sctx) noexcept {
+  if (cache_destroyed) {
+    boost::context::protected_fixedsize_stack(kFiberStackSize).deallocate(sctx);
+    return;
+  }
   StackCache& c = cache();
   if (c.free.size() < kMaxPooledStacks) {
     // push_back may throw only if it grows; reserve once so it never does

@@ -33,8 +33,9 @@ constexpr std::optional<MemoryModel> memory_model_from_string(std::string_view s
 }
 
 // Schedule ids per CPU: the CPU itself, then (tso, weak) "drain its oldest
-// buffered store", then (weak) "drain its youngest store that may overtake
-// the older ones" and "apply the youngest entry of its invalidation queue".
+// buffered store", then (weak) "drain one of its stores that may overtake
+// the older ones" (which one: a second choice, Strategy::pick_entry) and
+// "apply the youngest entry of its invalidation queue".
 // Ids are CPU-major blocks: cpu i's choices are n + i, 2n + i and 3n + i,
 // so the ids of the CPUs themselves are unchanged.
 constexpr unsigned ids_per_cpu(MemoryModel m) {

@@ -51,6 +51,10 @@ int PctStrategy::pick(const PickContext& ctx) {
   return next;
 }
 
+int PctStrategy::pick_entry(const PickContext& ctx) {
+  return static_cast<int>(nth_cpu(ctx.enabled, static_cast<unsigned>(rng_.below(cpu_count(ctx.enabled)))));
+}
+
 bool PctStrategy::end_execution(uint64_t steps) {
   k_ = std::max(k_, decisions_);
   return true;

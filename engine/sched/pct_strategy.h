@@ -36,6 +36,9 @@ class PctStrategy final : public Strategy {
   [[nodiscard]] std::string_view name() const override { return "pct"; }
   void begin_execution(uint64_t seed, unsigned nr_cpus) override;
   int pick(const PickContext& ctx) override;
+  // Uniform over the entries, from this execution's random stream: entry
+  // indices are no CPUs, they have no priority.
+  int pick_entry(const PickContext& ctx) override;
   bool end_execution(uint64_t steps) override;
 
   [[nodiscard]] uint64_t steps_estimate() const { return k_; }

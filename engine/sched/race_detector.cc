@@ -8,12 +8,14 @@ namespace hvo::sched {
 
 namespace {
 
-bool reads_word(AccessKind k) {
-  return k == AccessKind::kLoad || k == AccessKind::kPlainLoad || k == AccessKind::kRmw || k == AccessKind::kCas;
-}
-bool writes_word(AccessKind k) {
-  return k == AccessKind::kStore || k == AccessKind::kPlainStore || k == AccessKind::kRmw || k == AccessKind::kCas;
-}
+// As bit sets over AccessKind: one shift and mask on every access.
+constexpr unsigned kind_bit(AccessKind k) { return 1u << static_cast<unsigned>(k); }
+constexpr unsigned kReadingKinds = kind_bit(AccessKind::kLoad) | kind_bit(AccessKind::kPlainLoad) |
+                                   kind_bit(AccessKind::kRmw) | kind_bit(AccessKind::kCas);
+constexpr unsigned kWritingKinds = kind_bit(AccessKind::kStore) | kind_bit(AccessKind::kPlainStore) |
+                                   kind_bit(AccessKind::kRmw) | kind_bit(AccessKind::kCas);
+bool reads_word(AccessKind k) { return (kReadingKinds & kind_bit(k)) != 0; }
+bool writes_word(AccessKind k) { return (kWritingKinds & kind_bit(k)) != 0; }
 // consume is promoted to acquire, as every compiler does.
 bool acquires(std::memory_order o) {
   return o == std::memory_order_consume || o == std::memory_order_acquire || o == std::memory_order_acq_rel ||
@@ -72,30 +74,9 @@ void RaceDetector::begin(unsigned cpus) {
   sync_used_ = 0;
 }
 
-std::optional<Race> RaceDetector::access(unsigned cpu, uint64_t step, const MemoryAccess& a) {
-  const bool reads = reads_word(a.kind);
-  const bool writes = writes_word(a.kind);
-  const uint64_t word = a.address & ~uint64_t{7};
-  Shadow& s = words_[word];
-  const AccessRecord now{step, cpus_[cpu].now.c[cpu], static_cast<uint8_t>(cpu), a.kind, a.order, a.size, a.address};
-  std::optional<Race> race;
-  if (!s.reported) {
-    // Before this access's own synchronization: what it acquires from this
-    // very word is an atomic's, which cannot race with it anyway.
-    race = check(cpu, s, now, writes);
-    if (race) {
-      race->word = word;
-      s.reported = true;
-    }
-  }
-  // The epoch recorded is the one before a release's tick: the access is
-  // covered by its own release.
-  remember(cpu, s, now, reads, writes);
-  if (!now.plain()) synchronize(cpu, s, a, reads, writes);
-  return race;
-}
-
-std::optional<Race> RaceDetector::check(unsigned cpu, Shadow& s, const AccessRecord& now, bool writes) {
+// check(), remember(), sync_clock() and synchronize(): inline steps of
+// access() (race_detector.h), defined before it.
+inline std::optional<Race> RaceDetector::check(unsigned cpu, Shadow& s, const AccessRecord& now, bool writes) {
   auto races_with = [&](const AccessRecord& r) {
     return r.cpu != cpu && (now.plain() || r.plain()) && !ordered(cpu, r);
   };
@@ -107,7 +88,8 @@ std::optional<Race> RaceDetector::check(unsigned cpu, Shadow& s, const AccessRec
   return std::nullopt;
 }
 
-void RaceDetector::remember(unsigned cpu, Shadow& s, const AccessRecord& now, bool reads, bool writes) {
+inline void RaceDetector::remember(unsigned cpu, Shadow& s, const AccessRecord& now, bool reads, bool writes) {
+  if (now.plain()) s.plain_seen = true;
   if (writes) {
     s.write = now;
     s.has_write = true;
@@ -127,7 +109,7 @@ void RaceDetector::remember(unsigned cpu, Shadow& s, const AccessRecord& now, bo
   s.reads.push_back(now);
 }
 
-VectorClock& RaceDetector::sync_clock(Shadow& s) {
+inline VectorClock& RaceDetector::sync_clock(Shadow& s) {
   if (s.sync < 0) {
     if (sync_used_ == sync_clocks_.size()) sync_clocks_.emplace_back();
     s.sync = static_cast<int>(sync_used_++);
@@ -136,7 +118,7 @@ VectorClock& RaceDetector::sync_clock(Shadow& s) {
   return sync_clocks_[static_cast<size_t>(s.sync)];
 }
 
-void RaceDetector::synchronize(unsigned cpu, Shadow& s, const MemoryAccess& a, bool reads, bool writes) {
+inline void RaceDetector::synchronize(unsigned cpu, Shadow& s, const MemoryAccess& a, bool reads, bool writes) {
   CpuState& me = cpus_[cpu];
   if (reads && s.sync >= 0) {
     const VectorClock& released = sync_clocks_[static_cast<size_t>(s.sync)];
@@ -167,6 +149,32 @@ void RaceDetector::synchronize(unsigned cpu, Shadow& s, const MemoryAccess& a, b
   } else {
     s.sync = -1;  // a relaxed store ends the release sequence (C++20 [intro.races])
   }
+}
+
+std::optional<Race> RaceDetector::access(unsigned cpu, uint64_t step, const MemoryAccess& a) {
+  const bool reads = reads_word(a.kind);
+  const bool writes = writes_word(a.kind);
+  const uint64_t word = a.address & ~uint64_t{7};
+  Shadow& s = words_[word];
+  const AccessRecord now{step, cpus_[cpu].now.c[cpu], static_cast<uint8_t>(cpu), a.kind, a.order, a.size, a.address};
+  std::optional<Race> race;
+  // Atomic against atomic never races: an atomic access to a word no plain
+  // access touched in this execution has nothing to check (the common case
+  // of synchronization words, and all of mp2 and cas4).
+  if (!s.reported && (now.plain() || s.plain_seen)) {
+    // Before this access's own synchronization: what it acquires from this
+    // very word is an atomic's, which cannot race with it anyway.
+    race = check(cpu, s, now, writes);
+    if (race) {
+      race->word = word;
+      s.reported = true;
+    }
+  }
+  // The epoch recorded is the one before a release's tick: the access is
+  // covered by its own release.
+  remember(cpu, s, now, reads, writes);
+  if (!now.plain()) synchronize(cpu, s, a, reads, writes);
+  return race;
 }
 
 void RaceDetector::acquire(unsigned cpu, const void* sync) {

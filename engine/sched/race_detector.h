@@ -83,11 +83,13 @@ class RaceDetector {
     AccessRecord write;
     bool has_write = false;
     bool reported = false;
+    bool plain_seen = false;          // a plain access was remembered: atomics must be checked too
     std::vector<AccessRecord> reads;  // not yet ordered before a later write
     int sync = -1;                    // index in sync_clocks_: the release sequence's clock, -1 none
     void reset() {
       has_write = false;
       reported = false;
+      plain_seen = false;
       reads.clear();  // keeps its capacity for the next execution
       sync = -1;
     }
@@ -106,10 +108,17 @@ class RaceDetector {
   [[nodiscard]] bool ordered(unsigned cpu, const AccessRecord& r) const {
     return cpus_[cpu].now.covers(r.cpu, r.clock);
   }
-  std::optional<Race> check(unsigned cpu, Shadow& s, const AccessRecord& now, bool writes);
-  void remember(unsigned cpu, Shadow& s, const AccessRecord& now, bool reads, bool writes);
-  void synchronize(unsigned cpu, Shadow& s, const MemoryAccess& a, bool reads, bool writes);
-  VectorClock& sync_clock(Shadow& s);
+  // The steps of access(), called from it alone (defined in
+  // race_detector.cc): forced inline, since GCC does not inline a member
+  // function with external linkage called once, and their calls (prologues,
+  // spills) cost as much as their bodies on every access.
+  [[gnu::always_inline]] inline std::optional<Race> check(unsigned cpu, Shadow& s, const AccessRecord& now,
+                                                           bool writes);
+  [[gnu::always_inline]] inline void remember(unsigned cpu, Shadow& s, const AccessRecord& now, bool reads,
+                                              bool writes);
+  [[gnu::always_inline]] inline void synchronize(unsigned cpu, Shadow& s, const MemoryAccess& a, bool reads,
+                                                 bool writes);
+  [[gnu::always_inline]] inline VectorClock& sync_clock(Shadow& s);
   void tick(unsigned cpu) { ++cpus_[cpu].now.c[cpu]; }
 
   unsigned n_ = 0;

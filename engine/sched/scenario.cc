@@ -79,7 +79,17 @@ bool Report::as_expected() const {
   return count(expected) > 0;
 }
 
-Report explore(const Scenario& scenario, const Options& o) {
+struct Explorer::Storage {
+  Scheduler scheduler;
+  Execution execution;
+};
+
+Explorer::Explorer() : storage_(std::make_unique<Storage>()) {}
+Explorer::~Explorer() = default;
+
+Report explore(const Scenario& scenario, const Options& o) { return Explorer().explore(scenario, o); }
+
+Report Explorer::explore(const Scenario& scenario, const Options& o) {
   HVO_CHECK(scenario.setup != nullptr, "a scenario needs a setup");
   HVO_CHECK(o.strategy == StrategyKind::kBounded || o.executions > 0, "explore() needs executions > 0");
   Report report;
@@ -89,8 +99,8 @@ Report explore(const Scenario& scenario, const Options& o) {
   const std::unique_ptr<Strategy> strategy = make_strategy(o);
   const Limits limits{o.max_steps, o.stop_on_violation, o.detect_races, o.memory_model};
   const uint64_t cap = o.strategy == StrategyKind::kReplay ? 1 : o.executions;
-  Scheduler scheduler;
-  Execution e;
+  Scheduler& scheduler = storage_->scheduler;
+  Execution& e = storage_->execution;
   const auto t0 = std::chrono::steady_clock::now();
 
   bool more = true;
@@ -120,6 +130,7 @@ Report explore(const Scenario& scenario, const Options& o) {
     }
   }
   report.exhausted = o.strategy == StrategyKind::kBounded && !more;
+  if (o.strategy == StrategyKind::kPct) report.pct_steps = static_cast<const PctStrategy&>(*strategy).steps_estimate();
   report.last.decisions = scheduler.decisions();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   report.executions_per_second = report.seconds > 0 ? static_cast<double>(report.executions) / report.seconds : 0;

@@ -21,6 +21,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -85,6 +86,10 @@ struct Report {
   ExecutionResult last;                          // the last execution run
   uint64_t schedule_points = 0;                  // over all executions
   bool exhausted = false;  // bounded: every schedule within the bound was run
+  // pct: k, the decisions per execution the strategy estimates after the
+  // last execution (what a next one would use as Options::pct_steps): with
+  // it, an exploration can be continued, or split, execution by execution.
+  uint64_t pct_steps = 0;
   double seconds = 0;      // wall time, reported, never a bound
   double executions_per_second = 0;
 
@@ -96,6 +101,27 @@ struct Report {
 // Runs `options.executions` executions of the scenario (bounded: until the
 // space is exhausted or the cap) on the calling thread.
 Report explore(const Scenario& scenario, const Options& options);
+
+// What explore() runs in: a scheduler (its CPUs' fibers, the race
+// detector's tables grown to the scenario's working set) and the
+// execution's arena, kept from one call to the next. Many short
+// explorations on one thread (a parallel search runs one execution per
+// call) then pay for that storage once, not per call. Use it on one thread
+// only, one call at a time.
+class Explorer {
+ public:
+  Explorer();
+  ~Explorer();
+  Explorer(const Explorer&) = delete;
+  Explorer& operator=(const Explorer&) = delete;
+
+  // The same as the free explore().
+  Report explore(const Scenario& scenario, const Options& options);
+
+ private:
+  struct Storage;
+  std::unique_ptr<Storage> storage_;
+};
 
 // Re-runs one recorded execution (ExecutionResult::decisions) with the
 // given limits; the result's verdict is kDiverged if it is not the same

@@ -18,6 +18,7 @@ constexpr uint32_t kBlockedBit = 0x80;
 constexpr uint32_t kFinishEvent = 0xff;
 constexpr uint32_t kDrainEvent = 0xfe;  // a store buffer entry written to memory
 constexpr uint32_t kInvalidateEvent = 0xfd;  // an invalidation queue entry applied (weak)
+constexpr uint32_t kEntryChoiceEvent = 0xfc;  // which buffered store drains out of order (weak)
 
 bool is_acquire(std::memory_order mo) {
   return mo == std::memory_order_acquire || mo == std::memory_order_consume || mo == std::memory_order_acq_rel;
@@ -43,7 +44,6 @@ void reset_task(Task& t, ScheduleHook* hook) {
 struct Scheduler::Cpu {
   explicit Cpu(unsigned i) : task(CpuId(i)) {}
   Task task;
-  Fiber fiber;            // its context while it does not run; empty while it runs or has no fiber
   void* tsan = nullptr;   // its TSan fiber; null while it has no fiber
   bool alive = false;     // has a fiber (running, suspended, or parked between executions)
   uint64_t point_step = 0;  // the step of its last schedule point: names its accesses in race reports
@@ -73,7 +73,7 @@ Scheduler::~Scheduler() {
   }
 }
 
-Fiber& Scheduler::slot(unsigned who) { return who == kMain ? main_fiber_ : cpus_[who]->fiber; }
+Fiber& Scheduler::slot(unsigned who) { return fibers_[who]; }
 
 // Every context switch goes through here. The target learns who switched to
 // it through from_ and stores that context's continuation (land()).
@@ -82,7 +82,7 @@ void Scheduler::switch_to(unsigned next) {
   // the switch and put back when it runs again, see fiber.h; not when it
   // runs again only to be unwound (the annotation will never be closed).
   Cpu* const self = running_ == kMain ? nullptr : cpus_[running_].get();
-  const bool lift = self != nullptr && self->tsan_sync_ignored;
+  const bool lift = kTsan && self != nullptr && self->tsan_sync_ignored;
   if (lift) {
     tsan_lift_sync_ignore();
     self->tsan_sync_ignored = false;
@@ -162,7 +162,7 @@ Fiber Scheduler::worker(unsigned i, Fiber&& caller) {
   tsan_switch_to_fiber(main_tsan_);
   c.asan_fake_stack = nullptr;
   asan_start_switch(nullptr, main_stack_bottom_, main_stack_size_);  // null: this fiber ends
-  return std::move(main_fiber_);
+  return std::move(fibers_[kMain]);
 }
 
 // Runs CPU i's body; false if it was unwound (or never started) because the
@@ -238,10 +238,12 @@ void Scheduler::point(const SchedulePoint& p) {
 MemoryResult Scheduler::access(const MemoryAccess& a, void* host) {
   on_point(static_cast<uint32_t>(SchedEvent::kAtomic) | a.packed(), a.address, a.value);
   // Resumed: the access is performed right after this returns.
-  return on_access(a, host);
+  return memory_access(a, host);
 }
 
-MemoryResult Scheduler::on_access(const MemoryAccess& a, void* host) {
+MemoryResult Scheduler::on_access(const MemoryAccess& a, void* host) { return memory_access(a, host); }
+
+MemoryResult Scheduler::memory_access(const MemoryAccess& a, void* host) {
   if (running_ == kMain) return {};
   const unsigned self = running_;
   if (limits_.detect_races) {
@@ -384,8 +386,9 @@ void Scheduler::on_fence(std::memory_order mo) {
 }
 
 // The drain choices open now: id n + i drains CPU i's oldest store; under
-// weak, 2n + i drains the youngest one allowed to overtake the older ones,
-// and 3n + i applies the youngest entry of CPU i's invalidation queue.
+// weak, 2n + i drains one of the stores allowed to overtake the older ones
+// (which one is a second choice, see drain_choice()), and 3n + i applies
+// the youngest entry of CPU i's invalidation queue.
 CpuMask Scheduler::drainable() const {
   const unsigned n = static_cast<unsigned>(bodies_.size());
   const bool weak = limits_.memory_model == MemoryModel::kWeak;
@@ -395,14 +398,19 @@ CpuMask Scheduler::drainable() const {
     const StoreBuffer& b = buffers_[i];
     if (b.empty()) continue;
     m |= cpu_bit(n + i);
-    if (weak && b.overtaking()) m |= cpu_bit(2 * n + i);
+    if (weak && b.overtaking().choices != 0) m |= cpu_bit(2 * n + i);
   }
   return m;
 }
 
 // A drain chosen by the strategy: a step of its own (in the trace, and so
-// that each decision has its own step for replays).
-void Scheduler::drain_choice(unsigned id) {
+// that each decision has its own step for replays). For 2n + i the entry
+// is a second choice of the strategy's (Strategy::pick_entry) among every
+// store that may overtake the older ones, so that a buffer [a, b, c] can
+// make b visible while a and c are not; when there is more than one, the
+// choice is a step and a recorded decision of its own, before the drain's.
+// False when a replay cannot follow it.
+bool Scheduler::drain_choice(unsigned id) {
   const unsigned n = static_cast<unsigned>(bodies_.size());
   const unsigned cpu = id % n;
   ++step_;
@@ -410,13 +418,26 @@ void Scheduler::drain_choice(unsigned id) {
     InvalidationQueue& q = queues_[cpu];
     trace_.add(step_, id, kInvalidateEvent, 0, q.size());
     q.apply_youngest();
-    return;
+    return true;
   }
   StoreBuffer& b = buffers_[cpu];
-  const size_t entry = id < 2 * n ? 0 : *b.overtaking();
+  size_t entry = 0;
+  if (id >= 2 * n) {
+    const StoreBuffer::Overtakers o = b.overtaking();
+    int pick = std::countr_zero(o.choices);
+    if ((o.choices & (o.choices - 1)) != 0) {
+      pick = strategy_->pick_entry(PickContext{step_, o.choices, kNoCpu});
+      if (pick < 0 || !contains(o.choices, static_cast<unsigned>(pick))) return false;
+      decisions_.push_back(Decision{step_, static_cast<uint32_t>(pick)});
+      trace_.add(step_, id, kEntryChoiceEvent, 0, static_cast<uint64_t>(pick));
+      ++step_;  // the drain is a step of its own: every decision has its own step
+    }
+    entry = o.entry(static_cast<unsigned>(pick));
+  }
   const BufferedStore e = b.drain(entry);
   published(cpu, e.address, e.size, e.value);
   trace_.add(step_, id, kDrainEvent, e.address, entry);
+  return true;
 }
 
 // A race is a violation of the simulated kernel: into the watched log (the
@@ -558,7 +579,7 @@ bool Scheduler::decide(int current) {
       if (static_cast<unsigned>(next) != running_) switch_to(static_cast<unsigned>(next));
       return true;
     }
-    drain_choice(static_cast<unsigned>(next));  // then choose again
+    if (!drain_choice(static_cast<unsigned>(next))) return false;  // then choose again
   }
 }
 
@@ -628,8 +649,8 @@ void Scheduler::prepare(size_t n) {
     c.tsan_sync_ignored = false;
     c.tsan_lock_annotation = false;
     if (!c.alive) {
-      c.fiber = Fiber(std::allocator_arg, PooledStack(&c.stack),
-                      [this, i](Fiber&& caller) { return worker(i, std::move(caller)); });
+      fibers_[i] = Fiber(std::allocator_arg, PooledStack(&c.stack),
+                         [this, i](Fiber&& caller) { return worker(i, std::move(caller)); });
       c.tsan = tsan_create_fiber();
       c.alive = true;
     }
@@ -672,11 +693,14 @@ Outcome Scheduler::run(std::span<const std::function<void()>> cpus, Strategy& st
   MemoryHook* const outer_hook = hvo::detail::memory_hook;
   HVO_CHECK(n * ids_per_cpu(limits.memory_model) <= kMaxCpus,
             "too many CPUs for the memory model's store-buffer choices (at most 32 under tso, 16 under weak)");
-  if (buffers_.size() < n) buffers_.resize(n);
-  if (queues_.size() < n) queues_.resize(n);
-  for (unsigned i = 0; i < n; ++i) {
-    buffers_[i].clear();
-    queues_[i].clear();
+  // Under sc no store is ever buffered: the buffers stay empty, untouched.
+  if (limits.memory_model != MemoryModel::kSc) {
+    if (buffers_.size() < n) buffers_.resize(n);
+    if (queues_.size() < n) queues_.resize(n);
+    for (unsigned i = 0; i < n; ++i) {
+      buffers_[i].clear();
+      queues_[i].clear();
+    }
   }
   if (limits.detect_races) {
     races_.begin(n);
@@ -697,7 +721,8 @@ Outcome Scheduler::run(std::span<const std::function<void()>> cpus, Strategy& st
   reap();
   // What is still buffered reaches memory before the end check, in CPU
   // order (stores of different CPUs to one word: the last CPU's wins).
-  for (unsigned i = 0; i < n; ++i) buffers_[i].drain_all();
+  if (limits.memory_model != MemoryModel::kSc)
+    for (unsigned i = 0; i < n; ++i) buffers_[i].drain_all();
 
   if (!aborting_ && violation_stops()) stop(Verdict::kViolation, "");
   if (outcome_.verdict != Verdict::kDiverged && !strategy.complete() && !error_) {

@@ -41,6 +41,7 @@
 // at a time.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -140,12 +141,19 @@ class Scheduler final : public ScheduleHook, public MemoryHook {
   Fiber worker(unsigned i, Fiber&& caller);
   bool run_body(unsigned i);
   void finish(unsigned i);
-  void on_point(uint32_t event, uint64_t address, uint64_t value);
-  [[nodiscard]] bool decide(int current);
+  // The path of every schedule point (point(), access() -> on_point() ->
+  // decide() -> switch_to()): forced inline into its callers, so that a
+  // step pays for one call frame, not four (their prologues and register
+  // spills cost as much as their bodies). Defined in scheduler.cc, the only
+  // place they are used.
+  [[gnu::always_inline]] inline void on_point(uint32_t event, uint64_t address, uint64_t value);
+  [[gnu::always_inline]] [[nodiscard]] inline bool decide(int current);
+  // on_access()'s body, inline into access() (a sched::Shared access).
+  [[gnu::always_inline]] inline MemoryResult memory_access(const MemoryAccess& a, void* host);
   [[nodiscard]] bool priming_done(unsigned i);
   [[nodiscard]] std::string diverged_message() const;
-  void switch_to(unsigned next);
-  void land(Fiber&& caller);
+  [[gnu::always_inline]] inline void switch_to(unsigned next);  // inline: see on_point()
+  [[gnu::always_inline]] inline void land(Fiber&& caller);
   void note_stop(uint32_t event);
   Fiber& slot(unsigned who);
   void wake_all() {
@@ -163,7 +171,7 @@ class Scheduler final : public ScheduleHook, public MemoryHook {
   [[nodiscard]] bool detecting() const { return limits_.detect_races && running_ != kMain; }
   [[nodiscard]] bool buffering() const { return limits_.memory_model != MemoryModel::kSc && running_ != kMain; }
   [[nodiscard]] CpuMask drainable() const;
-  void drain_choice(unsigned id);
+  [[nodiscard]] bool drain_choice(unsigned id);
   void drain_own();
   void drain_all(unsigned cpu);
   void published(unsigned cpu, uint64_t address, uint8_t size, uint64_t old);
@@ -196,7 +204,10 @@ class Scheduler final : public ScheduleHook, public MemoryHook {
   // The switch protocol: who runs, who switched to it.
   unsigned running_ = kMain;
   unsigned from_ = kMain;
-  Fiber main_fiber_;
+  // The suspended contexts: CPU i's at i, main's (run()'s caller) at
+  // kMain; empty while that context runs or a CPU has no fiber. One array,
+  // so that a switch finds its target without a branch on kMain.
+  std::array<Fiber, kMaxCpus + 1> fibers_;
   void* main_tsan_ = nullptr;
   Task* main_task_ = nullptr;
   // ASan builds: main's stack (learnt at the first switch) and fake stack.

@@ -1,5 +1,6 @@
 #include "engine/sched/store_buffer.h"
 
+#include <algorithm>
 #include <atomic>
 
 namespace hvo::sched {
@@ -40,7 +41,7 @@ StoreBuffer::Forward StoreBuffer::forward(uint64_t address, uint8_t size, uint64
   return Forward::kMiss;
 }
 
-std::optional<size_t> StoreBuffer::overtaking() const {
+StoreBuffer::Overtakers StoreBuffer::overtaking() const {
   // Only entries before the first smp_wmb() may overtake the oldest: find
   // it once, not for every candidate (a page copy buffers 512 stores). A
   // release store may not overtake, but later stores may overtake it
@@ -52,14 +53,24 @@ std::optional<size_t> StoreBuffer::overtaking() const {
       break;
     }
   }
-  for (size_t i = end; i-- > 1;) {
+  auto may_overtake = [&](size_t i) {
     const BufferedStore& e = entries_[i];
-    if (e.release) continue;
-    bool ok = true;
-    for (size_t j = 0; ok && j < i; ++j) ok = !overlaps(entries_[j].address, entries_[j].size, e.address, e.size);
-    if (ok) return i;
+    if (e.release) return false;
+    for (size_t j = 0; j < i; ++j)
+      if (overlaps(entries_[j].address, entries_[j].size, e.address, e.size)) return false;
+    return true;
+  };
+  Overtakers o;
+  for (size_t i = 1; i < std::min<size_t>(end, 63); ++i)
+    if (may_overtake(i)) o.choices |= uint64_t{1} << i;
+  for (size_t i = end; i-- > 63;) {
+    if (may_overtake(i)) {
+      o.choices |= uint64_t{1} << 63;
+      o.youngest_beyond = i;
+      break;
+    }
   }
-  return std::nullopt;
+  return o;
 }
 
 BufferedStore StoreBuffer::drain(size_t i) {

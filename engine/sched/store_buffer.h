@@ -39,10 +39,21 @@ class StoreBuffer {
   // drain first (kOverlap), so that a load never mixes buffer and memory.
   [[nodiscard]] Forward forward(uint64_t address, uint8_t size, uint64_t& value) const;
 
-  // The youngest entry that may be written before all the older ones, if
-  // it is not the oldest: no release, no barrier since the oldest, no older
-  // entry to an overlapping location.
-  [[nodiscard]] std::optional<size_t> overtaking() const;
+  // The entries other than the oldest that may be written before all the
+  // older ones: no release, no smp_wmb() between the oldest and it, no
+  // older entry to an overlapping location (the oldest store per location
+  // goes first: coherence). Under weak any of them may reach memory next.
+  // As a mask of choices: bit i < 63 is entry i; bit 63 is the youngest
+  // such entry when it is entry 63 or later (a page copy buffers 512
+  // stores; the PTE store after it must still be able to overtake them).
+  // The entries from 63 on other than the youngest wait their turn, which
+  // hides, never invents, an order.
+  struct Overtakers {
+    uint64_t choices = 0;
+    size_t youngest_beyond = 0;  // the entry of bit 63
+    [[nodiscard]] size_t entry(unsigned bit) const { return bit == 63 ? youngest_beyond : bit; }
+  };
+  [[nodiscard]] Overtakers overtaking() const;
 
   // Writes entry i to memory and removes it; returns it, with `value`
   // replaced by the bytes it overwrote (what the other CPUs' invalidation

@@ -62,6 +62,12 @@ class Strategy {
   // A CPU of ctx.enabled, or kDiverged. Asked only when there is a choice
   // (two CPUs or more enabled); forced moves are not decisions.
   virtual int pick(const PickContext& ctx) = 0;
+  // A choice that is not between CPUs: which of a CPU's buffered stores
+  // drains next under the weak memory model (ctx.enabled: entry indices,
+  // ctx.current: kNoCpu). Recorded and replayed like pick()'s choices. By
+  // default pick(); a strategy whose picks follow CPU priorities (pct)
+  // draws it instead.
+  virtual int pick_entry(const PickContext& ctx) { return pick(ctx); }
   // After each execution, with its step and decision counts. False when the
   // strategy has nothing left to explore (bounded search exhausted).
   virtual bool end_execution(uint64_t steps) = 0;

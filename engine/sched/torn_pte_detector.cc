@@ -27,12 +27,9 @@ std::string TornRead::describe() const {
                      word, reader, reader_step, seen, before, after, writer);
 }
 
-void TornPteDetector::access(unsigned cpu, uint64_t step, const MemoryAccess& a, const void* host,
-                             std::vector<TornRead>& out) {
-  if (a.address >= (uint64_t{1} << 62)) return;
-  const bool half = a.size == 4 && (a.kind == AccessKind::kPlainLoad || a.kind == AccessKind::kPlainStore);
-  const bool whole_load = a.size == 8 && (a.kind == AccessKind::kLoad || a.kind == AccessKind::kPlainLoad);
-  if (!half && !whole_load) return;
+void TornPteDetector::track(unsigned cpu, uint64_t step, const MemoryAccess& a, const void* host, bool half,
+                            std::vector<TornRead>& out) {
+  const bool whole_load = !half;
   const uint64_t word = a.address & ~uint64_t{7};
   Shadow* s = half ? &words_[word] : words_.find(word);
   if (s == nullptr) return;  // a whole-word load of an entry nobody splits

@@ -40,10 +40,21 @@ class TornPteDetector {
  public:
   void begin() { words_.clear(); }
   // Before the access; `host` is the bytes behind a.address, holding what
-  // memory has now. Returns the torn reads this access proves (usually none).
-  void access(unsigned cpu, uint64_t step, const MemoryAccess& a, const void* host, std::vector<TornRead>& out);
+  // memory has now. Appends the torn reads this access proves (usually none).
+  // Inline up to the filter: most accesses (sched::Shared and lock words,
+  // atomic struct page fields) are none of the detector's business and cost
+  // two compares, not a call.
+  void access(unsigned cpu, uint64_t step, const MemoryAccess& a, const void* host, std::vector<TornRead>& out) {
+    if (a.address >= (uint64_t{1} << 62)) return;  // not engine memory
+    const bool half = a.size == 4 && (a.kind == AccessKind::kPlainLoad || a.kind == AccessKind::kPlainStore);
+    const bool whole_load = a.size == 8 && (a.kind == AccessKind::kLoad || a.kind == AccessKind::kPlainLoad);
+    if (half || whole_load) track(cpu, step, a, host, half, out);
+  }
 
  private:
+  void track(unsigned cpu, uint64_t step, const MemoryAccess& a, const void* host, bool half,
+             std::vector<TornRead>& out);
+
   struct SplitRead {
     unsigned cpu;
     uint64_t step;

@@ -36,7 +36,10 @@ const ModelInfo V610Model::kInfo{
                  "in tails (\"Bad page state ... corrupted mapping in tail page\")"},
                 {"2b21624fc232",
                  "fresh folios not frozen before becoming hugetlb: a speculative reference taken on the head while "
-                 "HVO copies it is lost"}},
+                 "HVO copies it is lost"},
+                {"c0f398c3b2cf",
+                 "demote without batching: each 1 GiB source restored alone and each of its 512 2 MiB destinations "
+                 "optimized alone, 1 + 512 synchronize_rcu() and their TLB flushes per folio (a cost, not a bug)"}},
     .folio_metadata_pages = kHugetlbFieldsPage + 1,
 };
 

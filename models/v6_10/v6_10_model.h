@@ -9,7 +9,10 @@
 //     Savings stay 7 (2 MiB) and 4095 (1 GiB): the new page replaces the old.
 //   - Batched splits and remaps with deferred TLB flushes (6.7), the old
 //     pages freed only after the batch's flush (hugetlb_vmemmap.h). The pool
-//     grows one folio at a time, so each batch holds one folio.
+//     grows one folio at a time, so each batch holds one folio; demote
+//     (demote.cc) is where the batches hold many: the 1 GiB sources' de-HVO
+//     and their 2 MiB destinations' HVO, one batch each (c0f398c3b2cf,
+//     revertible).
 //   - Folios frozen (refcount 0) from allocation (2b21624fc232,
 //     alloc_fresh_hugetlb_folio() below) through HVO and while free; restore
 //     runs frozen too.
@@ -30,6 +33,7 @@
 #include <map>
 #include <optional>
 
+#include "engine/hugetlb/hugetlb_demote_ops.h"
 #include "engine/host_mutex.h"
 #include "models/model.h"
 #include "models/v5_18/fake_head.h"
@@ -38,7 +42,7 @@
 
 namespace hvo {
 
-class V610Model final : public Model {
+class V610Model final : public Model, public HugetlbDemoteOps {
  public:
   static constexpr unsigned kReservedVmemmapPages = 1;  // HUGETLB_VMEMMAP_RESERVE_PAGES worth of pages
   // The struct page holding the folio's hugetlb fields.
@@ -60,6 +64,15 @@ class V610Model final : public Model {
     return vmemmap_.folio_test_hugetlb_vmemmap_optimized(head);
   }
   [[nodiscard]] std::vector<ExpectedVmemmapPage> optimized_shape(const Hstate& h) const override;
+
+  // Demote (models/v6_10/demote.cc): c0f398c3b2cf's batched
+  // demote_free_hugetlb_folios() (one de-HVO batch of the sources, one HVO
+  // batch of the destinations), or with it reverted the per-folio loop.
+  [[nodiscard]] HugetlbDemoteOps* demote_ops() override { return this; }
+  int64_t demote_free_hugetlb_folios(HugetlbPool& src, HugetlbPool& dst, std::vector<Pfn>& src_list) override;
+  [[nodiscard]] bool restore_demote_source(HugetlbPool& src, Pfn head) override;
+  void prep_demoted_folio(HugetlbPool& dst, Pfn head) override;
+  [[nodiscard]] uint64_t sources_per_batch(uint64_t nr_to_demote) const override;
 
   [[nodiscard]] v6_10::HugetlbVmemmap& hugetlb_vmemmap() { return vmemmap_; }
   [[nodiscard]] v6_10::PageRef& page_ref() { return page_ref_; }

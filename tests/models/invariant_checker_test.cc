@@ -77,5 +77,55 @@ TEST_F(CheckerTest, NotEverythingReturnedIsCaught) {
   EXPECT_GE(broken(Invariant::kPoolCounters), 1u);
 }
 
+
+// v7.1: the tails map the zone's shared tail page, a frame outside the
+// folio; the checker knows it, and counts it in frame conservation.
+class CheckerV71Test : public ::testing::Test {
+ protected:
+  CheckerV71Test() : w_("v7.1", kHstate2M) { w_.pool->set_max_huge_pages(4); }
+  Pfn head() { return w_.pool->folios().at(0).head; }
+  uint64_t broken(Invariant inv) {
+    uint64_t n = 0;
+    for (const Violation& v : w_.machine.violations().snapshot()) n += v.invariant == inv ? 1 : 0;
+    return n;
+  }
+  PoolWorld w_;
+};
+
+TEST_F(CheckerV71Test, CleanPoolWithItsSharedTailPagePasses) {
+  EXPECT_TRUE(w_.checker->check_quiescent());
+  EXPECT_EQ(kernel_savings_per_folio("v7.1", kHstate2M), 7u);
+  EXPECT_EQ(kernel_savings_per_folio("v7.1", kHstate1G), 4095u);
+}
+
+TEST_F(CheckerV71Test, ATailPteOnAnotherReadOnlyFrameThanTheSharedPageBreaksTheShape) {
+  // A private copy of the shared page, mapped read-only at vmemmap page 3:
+  // same contents, but not the zone's page (and a frame nobody else maps).
+  const Pfn copy = *w_.machine.buddy().alloc_pages(Gfp::kKernel, Order(0), FrameState::kVmemmap);
+  w_.machine.mem().copy_page(copy, *w_.model->shared_tail_page(kHstate2M));
+  const SoftWalk walk = w_.machine.page_tables().walk(pfn_to_page(head()) + 3 * kPageSize);
+  w_.machine.page_tables().write_entry(walk.entry, pfn_pte(copy, kPageKernelRo));
+  EXPECT_FALSE(w_.checker->check_vmemmap_shape(head(), true));
+  EXPECT_EQ(broken(Invariant::kVmemmapShape), 1u);
+}
+
+TEST_F(CheckerV71Test, ATailPointingAtItsHeadInsteadOfTheMaskBreaksTheContents) {
+  // Written into the shared page behind the MMU's back: every folio's
+  // tails at that slot now hold a 6.x pointer to one head.
+  const Pfn shared = *w_.model->shared_tail_page(kHstate2M);
+  w_.machine.mem().store<uint64_t>(pfn_to_phys(shared) + 8, compound_head_value(head()), std::memory_order_relaxed);
+  EXPECT_FALSE(w_.checker->check_struct_page_contents(head(), FolioState::kFree));
+  EXPECT_EQ(broken(Invariant::kStructPageContents), 1u);
+}
+
+TEST_F(CheckerV71Test, TheSharedPageStaysAVmemmapFrameOnceEveryFolioIsGone) {
+  w_.pool->set_max_huge_pages(0);
+  EXPECT_TRUE(w_.checker->check_all_returned());
+  // Freed behind the model's back, it is missed.
+  w_.machine.buddy().free_pages(*w_.model->shared_tail_page(kHstate2M), Order(0));
+  EXPECT_FALSE(w_.checker->check_frame_conservation());
+  EXPECT_GE(broken(Invariant::kFrameConservation), 1u);
+}
+
 }  // namespace
 }  // namespace hvo

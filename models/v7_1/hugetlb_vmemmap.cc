@@ -1,0 +1,127 @@
+#include "models/v7_1/hugetlb_vmemmap.h"
+
+#include "engine/struct_page.h"
+#include "engine/task.h"
+
+namespace hvo::v7_1 {
+
+namespace {
+constexpr uint64_t kHpgVmemmapOptimized = uint64_t{1} << HPG_vmemmap_optimized;
+// HUGETLB_VMEMMAP_RESERVE_SIZE: the head's vmemmap page.
+constexpr uint64_t kHugetlbVmemmapReserveSize = kPageSize;
+
+uint64_t hugetlb_vmemmap_size(const Hstate& h) { return h.vmemmap_pages() * kPageSize; }
+bool hugetlb_vmemmap_optimizable(const Hstate& h) { return hugetlb_vmemmap_size(h) > kHugetlbVmemmapReserveSize; }
+
+// [start, end) remapped onto the shared tail page; reuse: the head's page.
+struct VmemmapRange {
+  VmemmapAddr start, end, reuse;
+};
+VmemmapRange vmemmap_range(const Hstate& h, Pfn folio) {
+  const VmemmapAddr vmemmap_start = pfn_to_page(folio);  // (unsigned long)&folio->page
+  return {vmemmap_start + kHugetlbVmemmapReserveSize, vmemmap_start + hugetlb_vmemmap_size(h), vmemmap_start};
+}
+}  // namespace
+
+bool HugetlbVmemmap::folio_test_hugetlb_vmemmap_optimized(Pfn folio) {
+  return (m_.pages().load(folio, PageWord::kPrivate) & kHpgVmemmapOptimized) != 0;
+}
+
+bool HugetlbVmemmap::vmemmap_should_optimize_folio(const Hstate& h, Pfn folio) {
+  if (folio_test_hugetlb_vmemmap_optimized(folio)) return false;
+  if (!vmemmap_optimize_enabled_.load(std::memory_order_relaxed)) return false;  // READ_ONCE()
+  return hugetlb_vmemmap_optimizable(h);
+}
+
+// --- optimizing -------------------------------------------------------------------------
+
+VmemmapResult HugetlbVmemmap::_hugetlb_vmemmap_optimize_folio(const Hstate& h, Pfn folio,
+                                                              std::deque<Pfn>& vmemmap_pages,
+                                                              VmemmapWalkFlags flags) {
+  OperationScope op("__hugetlb_vmemmap_optimize_folio");
+  if (!vmemmap_should_optimize_folio(h, folio)) return VmemmapResult::kOk;
+  // vmemmap_get_tail(h->order, folio_zone(folio)): one zone here.
+  const std::optional<Pfn> vmemmap_tail = tails_.vmemmap_get_tail(h.order);
+  if (!vmemmap_tail) return VmemmapResult::kNoMemory;
+  // "Very Subtle": with VMEMMAP_REMAP_NO_TLB_FLUSH, accesses until the
+  // batch's flush may still reach the OLD head page; the flag is set before
+  // the head page is copied so that the copy carries it.
+  m_.pages().fetch_or(folio, PageWord::kPrivate, kHpgVmemmapOptimized);  // folio_set_hugetlb_vmemmap_optimized()
+  const VmemmapRange r = vmemmap_range(h, folio);
+  const VmemmapResult ret = remap_.vmemmap_remap_free(r.start, r.end, r.reuse, *vmemmap_tail, vmemmap_pages, flags);
+  if (ret != VmemmapResult::kOk)
+    m_.pages().fetch_and(folio, PageWord::kPrivate, ~kHpgVmemmapOptimized);  // folio_clear_hugetlb_vmemmap_optimized()
+  return ret;
+}
+
+void HugetlbVmemmap::hugetlb_vmemmap_optimize_folio(const Hstate& h, Pfn folio) {
+  OperationScope op("hugetlb_vmemmap_optimize_folio");
+  std::deque<Pfn> vmemmap_pages;
+  // No NO_TLB_FLUSH flag: vmemmap_remap_range() flushed the range before
+  // returning, so the old pages can go at once.
+  (void)_hugetlb_vmemmap_optimize_folio(h, folio, vmemmap_pages, 0);
+  remap_.free_vmemmap_page_list(vmemmap_pages);
+}
+
+VmemmapResult HugetlbVmemmap::hugetlb_vmemmap_split_folio(const Hstate& h, Pfn folio) {
+  if (!vmemmap_should_optimize_folio(h, folio)) return VmemmapResult::kOk;
+  const VmemmapRange r = vmemmap_range(h, folio);
+  return remap_.vmemmap_remap_split(r.start, r.end, r.reuse);
+}
+
+void HugetlbVmemmap::flush_and_free(std::deque<Pfn>& vmemmap_pages) {
+  if (!fixes_.flush_before_free) {
+    // Reverted: the old pages go back to buddy while other CPUs may still
+    // hold translations of them (the remaps were not flushed).
+    remap_.free_vmemmap_page_list(vmemmap_pages);
+    m_.mmu().flush_tlb_all();
+    return;
+  }
+  m_.mmu().flush_tlb_all();
+  remap_.free_vmemmap_page_list(vmemmap_pages);
+}
+
+void HugetlbVmemmap::hugetlb_vmemmap_optimize_folios(const Hstate& h, const std::vector<Pfn>& folio_list) {
+  OperationScope op("hugetlb_vmemmap_optimize_folios");
+  std::deque<Pfn> vmemmap_pages;
+  for (Pfn folio : folio_list) {
+    // "Spliting the PMD requires allocating a page, thus lets fail early
+    // once we encounter the first OOM."
+    if (hugetlb_vmemmap_split_folio(h, folio) == VmemmapResult::kNoMemory) break;
+  }
+  // The splits' deferred flush: the old PMD leaves leave every TLB here.
+  m_.mmu().flush_tlb_all();
+  for (Pfn folio : folio_list) {
+    const VmemmapResult ret = _hugetlb_vmemmap_optimize_folio(h, folio, vmemmap_pages, VMEMMAP_REMAP_NO_TLB_FLUSH);
+    // "Pages to be freed may have been accumulated. If we encounter an
+    // ENOMEM, free what we have and try again."
+    if (ret == VmemmapResult::kNoMemory && !vmemmap_pages.empty()) {
+      flush_and_free(vmemmap_pages);
+      (void)_hugetlb_vmemmap_optimize_folio(h, folio, vmemmap_pages, VMEMMAP_REMAP_NO_TLB_FLUSH);
+    }
+  }
+  flush_and_free(vmemmap_pages);
+}
+
+// --- restoring ----------------------------------------------------------------------------
+
+VmemmapResult HugetlbVmemmap::_hugetlb_vmemmap_restore_folio(const Hstate& h, Pfn folio, VmemmapWalkFlags flags) {
+  OperationScope op("__hugetlb_vmemmap_restore_folio");
+  if (!folio_test_hugetlb_vmemmap_optimized(folio)) return VmemmapResult::kOk;
+  // The page the folio's tails map: installed when it was optimized, so
+  // this only reads zone->vmemmap_tails[] (READ_ONCE()).
+  const std::optional<Pfn> vmemmap_tail = tails_.vmemmap_get_tail(h.order);
+  if (!vmemmap_tail) return VmemmapResult::kNoMemory;
+  const VmemmapRange r = vmemmap_range(h, folio);
+  const VmemmapResult ret = remap_.vmemmap_remap_alloc(r.start, r.end, r.reuse, *vmemmap_tail, flags);
+  if (ret == VmemmapResult::kOk)
+    m_.pages().fetch_and(folio, PageWord::kPrivate, ~kHpgVmemmapOptimized);  // folio_clear_hugetlb_vmemmap_optimized()
+  return ret;
+}
+
+bool HugetlbVmemmap::hugetlb_vmemmap_restore_folio(const Hstate& h, Pfn folio) {
+  OperationScope op("hugetlb_vmemmap_restore_folio");
+  return _hugetlb_vmemmap_restore_folio(h, folio, 0) == VmemmapResult::kOk;
+}
+
+}  // namespace hvo::v7_1

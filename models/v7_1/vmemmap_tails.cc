@@ -1,0 +1,91 @@
+#include "models/v7_1/vmemmap_tails.h"
+
+#include <atomic>
+
+#include "engine/check.h"
+#include "engine/gfp.h"
+#include "engine/hugetlb/compound_page.h"
+#include "engine/schedule_point.h"
+#include "engine/struct_page.h"
+#include "engine/task.h"
+
+namespace hvo::v7_1 {
+
+namespace {
+// The shared page's allocation: GFP_KERNEL, may sleep; a failure makes the
+// folio's optimization fail with -ENOMEM (it stays unoptimized).
+constexpr Gfp kGfpTailPage = Gfp::kKernel;
+
+uint64_t struct_page_ptr(Pfn page) { return pfn_to_page(page).value(); }
+Pfn page_of_ptr(uint64_t ptr) { return page_to_pfn(VmemmapAddr(ptr)); }
+}  // namespace
+
+void VmemmapTails::init_tail_page(Pfn page, Order order) {
+  PhysMem& mem = m_.mem();
+  const uint64_t info = compound_info_mask(order);
+  for (uint64_t i = 0; i < kStructPagesPerPage; ++i) {
+    const PhysAddr p = pfn_to_phys(page) + i * kStructPageSize;
+    auto word = [&](PageWord w, uint64_t v) {
+      mem.store<uint64_t>(p + static_cast<uint64_t>(w), v, std::memory_order_relaxed);
+    };
+    // What prep_compound_tail() leaves in an ordinary tail (and the engine's
+    // buddy in the rest): no flags (one zone, no zone bits), the mask,
+    // TAIL_MAPPING, _mapcount -1, _refcount 0.
+    word(PageWord::kFlags, 0);
+    word(PageWord::kCompoundHead, info);  // set_compound_head(): the order's mask | 1
+    word(PageWord::kCompoundInfo, 0);
+    word(PageWord::kMapping, kTailMapping);
+    word(PageWord::kIndex, 0);
+    word(PageWord::kPrivate, 0);
+    mem.store<uint32_t>(p + static_cast<uint64_t>(PageWord32::kMapcount), static_cast<uint32_t>(-1),
+                        std::memory_order_relaxed);
+    mem.store<uint32_t>(p + static_cast<uint64_t>(PageWord32::kRefcount), 0, std::memory_order_relaxed);
+    word(PageWord::kMemcgData, 0);
+  }
+}
+
+std::optional<Pfn> VmemmapTails::vmemmap_get_tail(Order order) {
+  OperationScope op("vmemmap_get_tail");
+  HVO_CHECK(order.value() <= kMaxFolioOrder, "an order above MAX_FOLIO_ORDER");
+  std::atomic<uint64_t>& slot = vmemmap_tails_[order.value()];
+  const uint64_t slot_addr = slot_address(order.value());
+  // READ_ONCE(): the kernel relies on the address dependency from the
+  // pointer to the page it names; acquire is the C++ form of that order
+  // (it pairs with the fully ordered cmpxchg() that published the page).
+  sched_point(SchedEvent::kAtomic, slot_addr);
+  const uint64_t tail = slot.load(std::memory_order_acquire);
+  if (tail != 0) return page_of_ptr(tail);
+  const std::optional<Pfn> page = m_.page_alloc().alloc_pages(kGfpTailPage, Order(0), FrameState::kVmemmap);
+  if (!page) return std::nullopt;
+  init_tail_page(*page, order);
+  if (!use_cmpxchg_) {
+    // Reverted: WRITE_ONCE(zone->vmemmap_tails[idx], tail). Release keeps
+    // the initialisation before the pointer; what is lost is exclusivity.
+    sched_point(SchedEvent::kAtomic, slot_addr, struct_page_ptr(*page));
+    slot.store(struct_page_ptr(*page), std::memory_order_release);
+    return page;
+  }
+  // cmpxchg(&zone->vmemmap_tails[idx], NULL, tail): fully ordered.
+  sched_point(SchedEvent::kAtomic, slot_addr, struct_page_ptr(*page));
+  uint64_t expected = 0;
+  if (slot.compare_exchange_strong(expected, struct_page_ptr(*page), std::memory_order_seq_cst)) return page;
+  // Another CPU installed its page first: "__free_page(tail)", and use the
+  // winner's (the value the failed cmpxchg() returned).
+  m_.page_alloc().free_pages(*page, Order(0));
+  return page_of_ptr(expected);
+}
+
+std::optional<Pfn> VmemmapTails::peek(Order order) const {
+  if (order.value() > kMaxFolioOrder) return std::nullopt;
+  const uint64_t tail = vmemmap_tails_[order.value()].load(std::memory_order_relaxed);
+  return tail == 0 ? std::nullopt : std::optional<Pfn>(page_of_ptr(tail));
+}
+
+std::vector<Pfn> VmemmapTails::installed() const {
+  std::vector<Pfn> pages;
+  for (const std::atomic<uint64_t>& slot : vmemmap_tails_)
+    if (const uint64_t tail = slot.load(std::memory_order_relaxed); tail != 0) pages.push_back(page_of_ptr(tail));
+  return pages;
+}
+
+}  // namespace hvo::v7_1

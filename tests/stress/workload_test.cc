@@ -1,0 +1,108 @@
+// Workloads and the targeted actors of the race catalogue's scenarios: each
+// CPU of a workload with roles draws only its role's actors, and the actors
+// do what the scenarios rely on (the order-0 user's pageblock is the next
+// hugepage, the compaction scanner takes and drops a reference on every
+// in-use page, the block walker reads a hugepage's struct pages through its
+// CPU's TLB).
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "engine/struct_page.h"
+#include "stress/actors.h"
+#include "stress/rng.h"
+#include "stress/workload.h"
+#include "tests/models/pool_fixture.h"
+
+namespace hvo::stress {
+namespace {
+
+using hvo::testing::PoolWorld;
+
+TEST(WorkloadTest, EveryRoleDrawsOnlyActorsItsWorkloadLists) {
+  for (const Workload& w : all_workloads()) {
+    unsigned total = 0;
+    for (unsigned weight : w.weights) total += weight;
+    EXPECT_GT(total, 0u) << w.name;
+    for (const ActorWeights& role : w.cpu_weights) {
+      unsigned role_total = 0;
+      for (int i = 0; i < kNumActorKinds; ++i) {
+        role_total += role[i];
+        if (role[i] != 0) {
+          EXPECT_NE(w.weights[i], 0u) << w.name << ": a role runs " << to_string(ActorKind(i));
+        }
+      }
+      EXPECT_GT(role_total, 0u) << w.name;
+    }
+  }
+}
+
+std::set<ActorKind> picks_on_cpu(const Workload& w, unsigned cpu) {
+  Task t{CpuId(cpu)};
+  TaskScope scope(t);
+  Rng rng(1, cpu);
+  std::set<ActorKind> seen;
+  for (int i = 0; i < 1000; ++i) seen.insert(pick_actor(w, rng));
+  return seen;
+}
+
+TEST(WorkloadTest, Order0ReuseGivesTheEvenCpusTheUserAndTheOddOnesTheScanner) {
+  const Workload* w = find_workload("order0-reuse");
+  ASSERT_NE(w, nullptr);
+  const std::set<ActorKind> user = {ActorKind::kGrow, ActorKind::kOrder0User};
+  const std::set<ActorKind> scanner = {ActorKind::kCompactionScan};
+  EXPECT_EQ(picks_on_cpu(*w, 0), user);
+  EXPECT_EQ(picks_on_cpu(*w, 1), scanner);
+  EXPECT_EQ(picks_on_cpu(*w, 2), user);
+}
+
+TEST(WorkloadTest, WithoutRolesEveryCpuDrawsFromTheWholeWorkload) {
+  const Workload* w = find_workload("walk-grow");
+  ASSERT_NE(w, nullptr);
+  const std::set<ActorKind> both = {ActorKind::kGrow, ActorKind::kBlockWalker};
+  EXPECT_EQ(picks_on_cpu(*w, 0), both);
+  EXPECT_EQ(picks_on_cpu(*w, 1), both);
+}
+
+struct ActorsTest : ::testing::Test {
+  PoolWorld w{"v6.10", kHstate2M};
+  ActorWorld world{w.machine, *w.pool, *w.model, 4};
+  Rng rng{7, 0};
+  ActorCounters counters;
+};
+
+TEST_F(ActorsTest, TheOrder0UsersPageblockIsTheNextHugepage) {
+  // The block buddy hands out next (the lowest free one), given back at once.
+  const Pfn lowest = *w.machine.page_alloc().alloc_pages(Gfp::kKernel, kHstate2M.order, FrameState::kBuddy);
+  w.machine.page_alloc().free_pages(lowest, kHstate2M.order);
+  const uint64_t free_before = w.machine.summary().free_frames;
+  run_actor(ActorKind::kOrder0User, world, rng, counters);
+  EXPECT_EQ(w.machine.summary().free_frames, free_before);  // every page back, merged
+  ASSERT_EQ(w.pool->set_max_huge_pages(1), 1u);
+  EXPECT_EQ(w.pool->folios().at(0).head, lowest);
+  EXPECT_FALSE(w.machine.violations().any());
+}
+
+TEST_F(ActorsTest, TheCompactionScannerReferencesEveryInUsePageOfThePageblockAndDropsIt) {
+  // A pageblock of order-0 pages in use (split_page()), as the order-0 user holds them.
+  const Pfn block = *w.machine.page_alloc().alloc_pages(Gfp::kKernel, kHstate2M.order, FrameState::kBuddy);
+  for (uint64_t i = 1; i < kHstate2M.nr_pages(); ++i) w.machine.pages().store32(block + i, PageWord32::kRefcount, 1);
+  run_actor(ActorKind::kCompactionScan, world, rng, counters);
+  EXPECT_EQ(counters.speculative_refs, kHstate2M.nr_pages());
+  for (uint64_t i = 0; i < kHstate2M.nr_pages(); ++i) EXPECT_EQ(w.machine.pages().page_ref_count(block + i), 1) << i;
+  EXPECT_FALSE(w.machine.violations().any());
+}
+
+TEST_F(ActorsTest, TheBlockWalkerReadsAHugepagesStructPagesThroughItsTlb) {
+  ASSERT_EQ(w.pool->set_max_huge_pages(1), 1u);
+  const Tlb& tlb = w.machine.mmu().tlb(CpuId(0));
+  const uint64_t before = tlb.hits() + tlb.misses();
+  run_actor(ActorKind::kBlockWalker, world, rng, counters);
+  // 64 struct page reads, most of them TLB hits (8 vmemmap pages or fewer).
+  EXPECT_GE(tlb.hits() + tlb.misses() - before, 64u);
+  EXPECT_GE(tlb.hits(), 56u);
+  EXPECT_FALSE(w.machine.violations().any());
+}
+
+}  // namespace
+}  // namespace hvo::stress
