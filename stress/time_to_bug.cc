@@ -20,7 +20,7 @@ bool is_expected(const RaceEntry& e, const std::string& kind) {
 
 }  // namespace
 
-uint64_t default_trial_budget(const RaceEntry& e) { return std::max<uint64_t>(10 * e.seeds, 1000); }
+uint64_t default_trial_budget(const RaceEntry& e) { return std::max<uint64_t>(e.seeds, 1000); }
 
 void summarize(TrialSummary& s) {
   s.found = 0;

@@ -57,8 +57,8 @@ struct TimeToBug {
   std::optional<FreeRunResult> free_run;
 };
 
-// The default budget of executions per trial for an entry: ten times the
-// budget its regression test allows, and at least 1,000.
+// The default budget of executions per trial for an entry: the budget its
+// regression test allows, and at least 1,000.
 [[nodiscard]] uint64_t default_trial_budget(const RaceEntry& e);
 
 // `trials` searches of the entry's reverted scenario with `strategy`.
