@@ -7,26 +7,13 @@
 
 #include "engine/hugetlb/compound_page.h"
 #include "engine/struct_page.h"
+#include "tests/engine/no_hvo_ops.h"
 #include "tests/engine/test_machine.h"
 
 namespace hvo {
 namespace {
 
-// A generation without HVO: the hugetlb mark set and cleared, fresh folios
-// put to refcount 0 before the enqueue.
-class NoHvoOps final : public HugetlbVmemmapOps {
- public:
-  bool prep_new_hugetlb_folio(HugetlbPool& pool, Pfn head) override {
-    pool.pages().set_flag(head, PG_hugetlb);
-    return pool.pages().add_return32(head, PageWord32::kRefcount, -1).value == 0;
-  }
-  bool update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) override {
-    pool.pages().clear_flag(head, PG_hugetlb);
-    pool.pages().store32(head, PageWord32::kRefcount, 1);
-    pool.free_folio_frames(head);
-    return true;
-  }
-};
+using testing::NoHvoOps;
 
 TEST(HugetlbPool, FreeHugeFolioOfAFreeFolioIsABadPageStateFindingAndLeavesThePoolAlone) {
   Machine machine(testing::small_config());

@@ -25,14 +25,7 @@
 #include <vector>
 
 #include "tests/stress/tsan/spawn_env.h"
-
-#if defined(__SANITIZE_THREAD__)
-#define HVO_TEST_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define HVO_TEST_TSAN 1
-#endif
-#endif
+#include "tests/stress/tsan/tsan_build.h"
 
 namespace hvo::cli {
 namespace {
@@ -40,21 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-#ifdef HVO_TEST_TSAN
-constexpr bool kTsanBuild = true;
-#else
-constexpr bool kTsanBuild = false;
-#endif
-
-#define HVO_SKIP_UNLESS_TSAN()                                                                                   \
-  if (!kTsanBuild)                                                                                               \
-  GTEST_SKIP() << "stress_tsan_tests checks hvo-stress under ThreadSanitizer, but this build is not compiled "    \
-                  "with -fsanitize=thread (__SANITIZE_THREAD__ is not defined); run it from the tsan preset: "   \
-                  "bash ci/tsan.sh"
-
-// The exit code ThreadSanitizer gives the child when it reports (its default
-// is also 66; set explicitly so the test does not depend on it).
-constexpr int kTsanExit = 66;
+using testing::kTsanExit;
 
 // Operations per campaign. Measured on the 2-vCPU reference machine (tsan
 // build, about 3,300 operations/s with 4 threads): the plain campaign's
