@@ -2,13 +2,73 @@
 
 #include <fmt/format.h>
 
+#include "engine/asymmetric_fence.h"
 #include "engine/task.h"
 
 namespace hvo {
 
 Mmu::Mmu(PhysMem& mem, KernelPageTables& tables, ViolationLog& log, unsigned nr_cpus, unsigned tlb_entries)
-    : mem_(mem), tables_(tables), log_(log) {
+    : mem_(mem), tables_(tables), log_(log), in_flight_(std::make_unique<InFlight[]>(nr_cpus)) {
+  asymmetric_fence_init();  // before any CPU's thread starts
   for (unsigned i = 0; i < nr_cpus; ++i) tlbs_.push_back(std::make_unique<Tlb>(tlb_entries));
+}
+
+namespace {
+// How long a flusher spins on a CPU still inside an instruction before it
+// yields its host thread (a few microseconds).
+constexpr int kFlushIpiSpins = 4096;
+
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+}  // namespace
+
+Mmu::Instruction::Instruction(Mmu& mmu, CpuId cpu) : in_flight_(mmu.in_flight_[cpu.value()].seq) {
+  // Odd: inside. Only the owning CPU writes its counter.
+  in_flight_.store(in_flight_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  // Store->load: the store above before the TLB's posted-flush load in
+  // translate(). With the flusher's heavy fence between its post and its
+  // load of this counter (wait_for_flush_ipis()), either the flusher sees
+  // this CPU inside and waits for it, or this CPU sees the flush and drains
+  // it before its lookup (Dekker's pattern). The light side of an
+  // asymmetric pair: this runs on every access, the heavy side per flush.
+  asymmetric_light_fence();
+}
+
+Mmu::Instruction::~Instruction() {
+  // release: the access made inside happens before a flusher that sees the
+  // CPU outside frees the frame.
+  in_flight_.store(in_flight_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
+
+void Mmu::wait_for_flush_ipis() {
+  // Under the controlled scheduler only one CPU runs at a time and an
+  // instruction has no schedule point between its walk and its access: a
+  // CPU switched out inside one (at its kTlbFill point, before the walk)
+  // walks the new tables when it resumes. Waiting there would add blocked
+  // points to every trace for nothing.
+  if (current().hook != nullptr) return;
+  // Pairs with the light fence in Instruction's constructor (see there).
+  asymmetric_heavy_fence();
+  const CpuId self = current().cpu;
+  for (unsigned i = 0; i < tlbs_.size(); ++i) {
+    if (CpuId(i) == self) continue;
+    std::atomic<uint32_t>& seq = in_flight_[i].seq;
+    // acquire: that CPU's access happens before what the flusher does next
+    // (typically freeing the frame it used).
+    const uint32_t s = seq.load(std::memory_order_acquire);
+    if ((s & 1) == 0) continue;  // outside: its next instruction drains the flush first
+    // An instruction running on another core ends within a few hundred
+    // nanoseconds: spin (csd_lock_wait()'s cpu_relax()) before giving the
+    // core away. Only a CPU whose host thread was preempted inside one
+    // (a vCPU preempted under a hypervisor, in kernel terms) costs more.
+    for (int spins = 0; spins < kFlushIpiSpins && seq.load(std::memory_order_acquire) == s; ++spins) cpu_relax();
+    while (seq.load(std::memory_order_acquire) == s) sched_blocked(SchedEvent::kTlbFlush, i);
+  }
 }
 
 Translation Mmu::fault(ViolationKind kind, VmemmapAddr addr, std::optional<Pfn> frame, std::string message) {
@@ -90,6 +150,7 @@ void Mmu::flush_tlb_kernel_range(VmemmapAddr start, VmemmapAddr end) {
     else
       tlbs_[i]->post_flush(start, end);
   }
+  wait_for_flush_ipis();
 }
 
 void Mmu::flush_tlb_all() {
@@ -102,6 +163,7 @@ void Mmu::flush_tlb_all() {
     else
       tlbs_[i]->post_flush_all();
   }
+  wait_for_flush_ipis();
 }
 
 }  // namespace hvo

@@ -12,6 +12,7 @@
 // simulator's own state; the first violation is the finding.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -35,6 +36,26 @@ struct Translation {
 
 class Mmu {
  public:
+  // One instruction's access to the vmemmap: its translation (TLB lookup or
+  // walk) and the load or store through it, as a TLB flush's IPI sees it.
+  // x86's flush_tlb_kernel_range() runs do_kernel_range_flush() on every
+  // other CPU with on_each_cpu(..., wait=1): an interrupt is taken between
+  // instructions, and the flusher returns only after every CPU has run it.
+  // (arm64's TLBI + DSB ISH likewise completes only once every access using
+  // the old translation has.) So once the flush returns, no CPU is still
+  // half-way through an access that found the old translation, and the
+  // caller may free the frame. Hold one around translate() and the access.
+  class Instruction {
+   public:
+    Instruction(Mmu& mmu, CpuId cpu);
+    ~Instruction();
+    Instruction(const Instruction&) = delete;
+    Instruction& operator=(const Instruction&) = delete;
+
+   private:
+    std::atomic<uint32_t>& in_flight_;
+  };
+
   Mmu(PhysMem& mem, KernelPageTables& tables, ViolationLog& log, unsigned nr_cpus, unsigned tlb_entries);
 
   // translate(cpu, address, read|write). `cpu` must be the calling task's CPU:
@@ -42,7 +63,8 @@ class Mmu {
   [[nodiscard]] Translation translate(CpuId cpu, VmemmapAddr addr, AccessType type);
 
   // flush_tlb_kernel_range(start, end): on return, no CPU will use a cached
-  // translation of [start, end). flush_tlb_all(): the same for everything.
+  // translation of [start, end), nor is any still inside an Instruction that
+  // began before the flush. flush_tlb_all(): the same for everything.
   void flush_tlb_kernel_range(VmemmapAddr start, VmemmapAddr end);
   void flush_tlb_all();
 
@@ -53,6 +75,9 @@ class Mmu {
  private:
   Translation fault(ViolationKind kind, VmemmapAddr addr, std::optional<Pfn> frame, std::string message);
   Translation walk_and_fill(Tlb& tlb, VmemmapAddr addr, AccessType type);
+  // csd_lock_wait() for every other CPU: returns once each one has left the
+  // Instruction it was in when the flush was posted.
+  void wait_for_flush_ipis();
   // Hardware reads an entry in one 64-bit access, whatever the kernel's
   // policy for its own accesses.
   [[nodiscard]] PteValue hw_read(PhysAddr entry) const {
@@ -63,6 +88,13 @@ class Mmu {
   KernelPageTables& tables_;
   ViolationLog& log_;
   std::vector<std::unique_ptr<Tlb>> tlbs_;
+  // Per CPU: odd while the CPU is inside an Instruction (bumped on entry and
+  // on exit), each on its own cache line. 32 bits: the futex word of
+  // std::atomic::wait(); wrapping keeps the parity.
+  struct alignas(64) InFlight {
+    std::atomic<uint32_t> seq{0};
+  };
+  std::unique_ptr<InFlight[]> in_flight_;
   std::atomic<uint64_t> flushes_{0};
 };
 

@@ -2,8 +2,8 @@
 
 namespace hvo {
 
-Translation StructPageAccess::translate(Pfn pfn, unsigned offset, AccessType type, SchedEvent event,
-                                        uint64_t value) {
+Translation StructPageAccess::translate(const Mmu::Instruction& /*insn*/, Pfn pfn, unsigned offset,
+                                        AccessType type, SchedEvent event, uint64_t value) {
   const VmemmapAddr addr = pfn_to_page(pfn) + offset;
   sched_point(event, addr.value(), value);
   Translation t = mmu_.translate(current().cpu, addr, type);
@@ -12,35 +12,41 @@ Translation StructPageAccess::translate(Pfn pfn, unsigned offset, AccessType typ
 }
 
 uint64_t StructPageAccess::load(Pfn pfn, PageWord w, std::memory_order mo) {
-  Translation t = translate(pfn, static_cast<unsigned>(w), AccessType::kRead, SchedEvent::kPageLoad, 0);
+  const Mmu::Instruction insn(mmu_, current().cpu);
+  Translation t = translate(insn, pfn, static_cast<unsigned>(w), AccessType::kRead, SchedEvent::kPageLoad, 0);
   return t.ok ? mem_.load<uint64_t>(t.phys, mo) : 0;
 }
 
 bool StructPageAccess::store(Pfn pfn, PageWord w, uint64_t v, std::memory_order mo) {
-  Translation t = translate(pfn, static_cast<unsigned>(w), AccessType::kWrite, SchedEvent::kPageStore, v);
+  const Mmu::Instruction insn(mmu_, current().cpu);
+  Translation t = translate(insn, pfn, static_cast<unsigned>(w), AccessType::kWrite, SchedEvent::kPageStore, v);
   if (t.ok) mem_.store<uint64_t>(t.phys, v, mo);
   return t.ok;
 }
 
 RmwResult<uint64_t> StructPageAccess::fetch_or(Pfn pfn, PageWord w, uint64_t bits, std::memory_order mo) {
-  Translation t = translate(pfn, static_cast<unsigned>(w), AccessType::kWrite, SchedEvent::kPageRmw, bits);
+  const Mmu::Instruction insn(mmu_, current().cpu);
+  Translation t = translate(insn, pfn, static_cast<unsigned>(w), AccessType::kWrite, SchedEvent::kPageRmw, bits);
   if (!t.ok) return {};
   return {mem_.fetch_or<uint64_t>(t.phys, bits, mo), true};
 }
 
 RmwResult<uint64_t> StructPageAccess::fetch_and(Pfn pfn, PageWord w, uint64_t bits, std::memory_order mo) {
-  Translation t = translate(pfn, static_cast<unsigned>(w), AccessType::kWrite, SchedEvent::kPageRmw, bits);
+  const Mmu::Instruction insn(mmu_, current().cpu);
+  Translation t = translate(insn, pfn, static_cast<unsigned>(w), AccessType::kWrite, SchedEvent::kPageRmw, bits);
   if (!t.ok) return {};
   return {mem_.fetch_and<uint64_t>(t.phys, bits, mo), true};
 }
 
 int32_t StructPageAccess::load32(Pfn pfn, PageWord32 w, std::memory_order mo) {
-  Translation t = translate(pfn, static_cast<unsigned>(w), AccessType::kRead, SchedEvent::kPageLoad, 0);
+  const Mmu::Instruction insn(mmu_, current().cpu);
+  Translation t = translate(insn, pfn, static_cast<unsigned>(w), AccessType::kRead, SchedEvent::kPageLoad, 0);
   return t.ok ? mem_.load<int32_t>(t.phys, mo) : 0;
 }
 
 bool StructPageAccess::store32(Pfn pfn, PageWord32 w, int32_t v, std::memory_order mo) {
-  Translation t = translate(pfn, static_cast<unsigned>(w), AccessType::kWrite, SchedEvent::kPageStore,
+  const Mmu::Instruction insn(mmu_, current().cpu);
+  Translation t = translate(insn, pfn, static_cast<unsigned>(w), AccessType::kWrite, SchedEvent::kPageStore,
                             static_cast<uint32_t>(v));
   if (t.ok) mem_.store<int32_t>(t.phys, v, mo);
   return t.ok;
@@ -50,7 +56,8 @@ CasOutcome StructPageAccess::cmpxchg32(Pfn pfn, PageWord32 w, int32_t& expected,
                                        std::memory_order mo) {
   // A locked cmpxchg is a write cycle even when the comparison fails: it
   // faults on a read-only page either way, as on x86.
-  Translation t = translate(pfn, static_cast<unsigned>(w), AccessType::kWrite, SchedEvent::kPageRmw,
+  const Mmu::Instruction insn(mmu_, current().cpu);
+  Translation t = translate(insn, pfn, static_cast<unsigned>(w), AccessType::kWrite, SchedEvent::kPageRmw,
                             static_cast<uint32_t>(desired));
   if (!t.ok) return CasOutcome::kFault;
   return mem_.compare_exchange<int32_t>(t.phys, expected, desired, mo) ? CasOutcome::kExchanged
@@ -58,7 +65,8 @@ CasOutcome StructPageAccess::cmpxchg32(Pfn pfn, PageWord32 w, int32_t& expected,
 }
 
 RmwResult<int32_t> StructPageAccess::add_return32(Pfn pfn, PageWord32 w, int32_t delta, std::memory_order mo) {
-  Translation t = translate(pfn, static_cast<unsigned>(w), AccessType::kWrite, SchedEvent::kPageRmw,
+  const Mmu::Instruction insn(mmu_, current().cpu);
+  Translation t = translate(insn, pfn, static_cast<unsigned>(w), AccessType::kWrite, SchedEvent::kPageRmw,
                             static_cast<uint32_t>(delta));
   if (!t.ok) return {};
   return {mem_.fetch_add<int32_t>(t.phys, delta, mo) + delta, true};

@@ -65,7 +65,10 @@ class StructPageAccess {
 
  private:
   // Makes the schedule point and translates the field's address.
-  Translation translate(Pfn pfn, unsigned offset, AccessType type, SchedEvent event, uint64_t value);
+  // The caller holds `insn` until its access through the translation is
+  // made: a TLB flush on another CPU waits for it (Mmu::Instruction).
+  Translation translate(const Mmu::Instruction& insn, Pfn pfn, unsigned offset, AccessType type, SchedEvent event,
+                        uint64_t value);
 
   Mmu& mmu_;
   PhysMem& mem_;

@@ -5,9 +5,11 @@
 //
 // Only the owning CPU reads and fills its TLB (no lock on the hit path).
 // Other CPUs' flushes (flush_tlb_kernel_range's IPIs) are posted into a
-// small queue that the owner drains before its next translation. Since a
-// translation that starts after flush_tlb_kernel_range() returned drains
-// first, no CPU can use an entry the flush removed: the kernel's guarantee.
+// small queue that the owner drains before its next translation. A
+// translation that starts after the flush was posted drains it first, and
+// the flusher waits for one already under way (Mmu::Instruction), so once
+// flush_tlb_kernel_range() returns no CPU uses an entry the flush removed:
+// the kernel's guarantee.
 #pragma once
 
 #include <atomic>

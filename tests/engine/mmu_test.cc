@@ -2,11 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "tests/engine/eventually.h"
 #include "tests/engine/test_machine.h"
 
 namespace hvo {
 namespace {
 
+using testing::eventually;
 using testing::small_config;
 
 class MmuTest : public ::testing::Test {
@@ -157,6 +163,72 @@ TEST_F(MmuTest, FlushBeforeFreeIsClean) {
   {
     TaskScope s1(cpu1_);
     EXPECT_EQ(m_.pages().load(kPfn, PageWord::kIndex), 2u);  // CPU 1 now sees the new frame
+  }
+  EXPECT_FALSE(m_.violations().any());
+}
+
+// The kernel's flush_tlb_kernel_range() waits for every CPU to take its
+// IPI, between instructions: a CPU that found the old translation finishes
+// its access before the flusher goes on to free the frame. Free mode, real
+// threads: CPU 1 translates inside an Instruction, CPU 0 remaps and
+// flushes, and the flush must not return before CPU 1 has left it.
+TEST_F(MmuTest, FlushReturnsOnlyAfterAnInstructionUnderWayOnAnotherCpuHasEnded) {
+  std::atomic<bool> inside{false}, flushing{false}, left{false}, flushed{false};
+  bool flush_returned_while_inside = false;
+  Pfn used{0};
+  std::thread cpu1([&] {
+    TaskScope s1(cpu1_);
+    {
+      const Mmu::Instruction insn(m_.mmu(), CpuId(1));
+      const Translation t = m_.mmu().translate(CpuId(1), pfn_to_page(kPfn), AccessType::kRead);
+      used = t.frame;
+      inside.store(true);
+      ASSERT_TRUE(eventually([&] { return flushing.load(); }));
+      // A flush that does not wait has every chance to return meanwhile.
+      // (The sleep can only hide the bug on a stalled machine, never fake it.)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      flush_returned_while_inside = flushed.load();
+      left.store(true);
+    }
+  });
+  {
+    TaskScope s0(cpu0_);
+    ASSERT_TRUE(eventually([&] { return inside.load(); }));
+    const Pfn old = remap_to_copy(kPfn);
+    flushing.store(true);
+    m_.mmu().flush_tlb_kernel_range(page_start(kPfn), page_start(kPfn) + kPageSize);
+    flushed.store(true);
+    EXPECT_TRUE(left.load());
+    EXPECT_EQ(used, old);
+    m_.buddy().free_pages(old, Order(0));
+  }
+  cpu1.join();
+  EXPECT_FALSE(flush_returned_while_inside);
+  // CPU 1's next instruction drains the flush: the new frame, no finding.
+  {
+    TaskScope s1(cpu1_);
+    const Mmu::Instruction insn(m_.mmu(), CpuId(1));
+    const Translation t = m_.mmu().translate(CpuId(1), pfn_to_page(kPfn), AccessType::kRead);
+    EXPECT_TRUE(t.ok);
+    EXPECT_NE(t.frame, used);
+  }
+  EXPECT_FALSE(m_.violations().any());
+}
+
+// A CPU outside any instruction does not hold a flush up: its next
+// instruction drains the flush before its lookup.
+TEST_F(MmuTest, FlushDoesNotWaitForAnIdleCpu) {
+  {
+    TaskScope s1(cpu1_);
+    EXPECT_TRUE(m_.pages().store(kPfn, PageWord::kIndex, 1));  // an entry in CPU 1's TLB
+  }
+  TaskScope s0(cpu0_);
+  const Pfn old = remap_to_copy(kPfn);
+  m_.mmu().flush_tlb_kernel_range(page_start(kPfn), page_start(kPfn) + kPageSize);  // returns: nobody inside
+  m_.buddy().free_pages(old, Order(0));
+  {
+    TaskScope s1(cpu1_);
+    EXPECT_EQ(m_.pages().load(kPfn, PageWord::kIndex), 1u);  // copied by remap_to_copy()
   }
   EXPECT_FALSE(m_.violations().any());
 }
