@@ -1,5 +1,7 @@
 #include "stress/cmd_describe.h"
 
+#include <fmt/format.h>
+
 #include <string>
 #include <string_view>
 
@@ -70,7 +72,7 @@ void print_text(std::ostream& out, const MachineSummary& s) {
       {"cpus", std::to_string(s.nr_cpus)},
       {"vmemmap mapping", s.vmemmap_mapping},
       {"pte access", s.pte_access},
-      {"vmemmap range", "[" + hex(s.vmemmap_start) + ", " + hex(s.vmemmap_end) + ")"},
+      {"vmemmap range", fmt::format("[{}, {})", hex(s.vmemmap_start), hex(s.vmemmap_end))},
       {"vmemmap frames", frames_and_bytes(s.vmemmap_frames)},
       {"page-table frames", frames_and_bytes(s.page_table_frames)},
       {"boot reserved frames", frames_and_bytes(s.boot_reserved_frames)},

@@ -1,5 +1,7 @@
 #include "stress/flag_values.h"
 
+#include <fmt/format.h>
+
 #include "engine/machine_config.h"
 #include "engine/types.h"
 #include "stress/size_parse.h"
@@ -8,8 +10,10 @@ namespace hvo::cli {
 
 namespace {
 
-[[noreturn]] void bad_value(std::string_view flag, std::string_view text, const std::string& why) {
-  throw UsageError(std::string(flag), "'" + std::string(text) + "' " + why);
+[[noreturn]] void bad_value(std::string_view flag, std::string_view text, std::string_view why) {
+  // fmt rather than `"'" + std::string(text)`: gcc 12 misreads that
+  // operator+ (an insert at 0) as an overlapping memcpy (-Wrestrict).
+  throw UsageError(std::string(flag), fmt::format("'{}' {}", text, why));
 }
 
 }  // namespace
@@ -35,7 +39,7 @@ uint64_t parse_memory_flag(std::string_view flag, std::string_view text) {
 }
 
 uint64_t parse_count_flag(std::string_view flag, std::string_view text, uint64_t min, uint64_t max) {
-  const std::string range = "(" + std::to_string(min) + ".." + std::to_string(max) + ")";
+  const std::string range = fmt::format("({}..{})", min, max);
   // Digits only: std::stoull would accept " 4", "+4" and "4x", and wrap "-1".
   if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos)
     bad_value(flag, text, "is not a number " + range);
@@ -47,6 +51,10 @@ uint64_t parse_count_flag(std::string_view flag, std::string_view text, uint64_t
   }
   if (value < min || value > max) bad_value(flag, text, "is out of range " + range);
   return value;
+}
+
+void throw_not_one_of(std::string_view flag, std::string_view text, const std::string& names) {
+  bad_value(flag, text, "is not one of: " + names);
 }
 
 }  // namespace hvo::cli

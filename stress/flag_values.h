@@ -23,6 +23,10 @@ namespace hvo::cli {
 [[nodiscard]] uint64_t parse_count_flag(std::string_view flag, std::string_view text, uint64_t min,
                                         uint64_t max);
 
+// Throws parse_choice_flag()'s UsageError (out of line: one copy of the
+// message's construction, not one per choice type).
+[[noreturn]] void throw_not_one_of(std::string_view flag, std::string_view text, const std::string& names);
+
 // One of a fixed set of names, e.g. --pte-access once|plain.
 template <class E>
 [[nodiscard]] E parse_choice_flag(std::string_view flag, std::string_view text,
@@ -33,7 +37,7 @@ template <class E>
     names += names.empty() ? "" : ", ";
     names += name;
   }
-  throw UsageError(std::string(flag), "'" + std::string(text) + "' is not one of: " + names);
+  throw_not_one_of(flag, text, names);
 }
 
 }  // namespace hvo::cli
