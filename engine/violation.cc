@@ -26,6 +26,7 @@ constexpr KindInfo kKinds[] = {
     {ViolationKind::kLockHeld, "lock-held", Invariant::kLockRules},
     {ViolationKind::kLockOrderInversion, "lock-order-inversion", Invariant::kLockRules},
     {ViolationKind::kLockImbalance, "lock-imbalance", Invariant::kLockRules},
+    {ViolationKind::kDeadlock, "deadlock", Invariant::kLockRules},
     {ViolationKind::kSleepInAtomic, "sleep-in-atomic", Invariant::kLockRules},
     {ViolationKind::kBugOn, "bug-on", Invariant::kModelAssertion},
     {ViolationKind::kBadPageState, "bad-page-state", Invariant::kStructPageContents},

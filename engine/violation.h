@@ -35,6 +35,7 @@ enum class ViolationKind : uint8_t {
   kLockHeld,             // AssertNotHeld failed
   kLockOrderInversion,   // lockdep: "possible circular locking dependency"
   kLockImbalance,        // unlock of a lock not held by this task
+  kDeadlock,             // controlled mode: every CPU is blocked (waiting for a lock, a grace period)
   kSleepInAtomic,        // "BUG: sleeping function called from invalid context"
   kBugOn,                // a BUG_ON/VM_BUG_ON of the modelled kernel code
   kBadPageState,         // struct page contents wrong ("Bad page state")

@@ -545,7 +545,7 @@ void Scheduler::blocked(const SchedulePoint& p) {
     if (step_ > limits_.max_steps) abort_here(Verdict::kStepBound, "step bound reached");
     if (runnable_ == 0) {
       if (log_ != nullptr) {
-        log_->record(make_violation(ViolationKind::kLockHeld, "deadlock: every CPU is blocked"));
+        log_->record(make_violation(ViolationKind::kDeadlock, "deadlock: every CPU is blocked"));
         log_seen_ = log_->count();
       }
       abort_here(Verdict::kDeadlock, "deadlock: every CPU is blocked");

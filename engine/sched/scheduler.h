@@ -18,7 +18,7 @@
 // not progress, so two CPUs that keep failing their retries do not wake
 // each other: when every unfinished CPU is waiting, that is a deadlock,
 // reported as Verdict::kDeadlock (and, when the scenario has a log, as a
-// kLockHeld violation "deadlock: every CPU is blocked"). A CPU that blocks
+// kDeadlock violation "deadlock: every CPU is blocked"). A CPU that blocks
 // is never picked right back: the scheduler is livelock-free.
 //
 // Ending. An execution ends when every CPU finished, or early: a deadlock,

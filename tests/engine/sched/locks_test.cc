@@ -182,7 +182,7 @@ TEST(LocksTest, TheDeadlockIsRecordedInTheScenariosLog) {
   const ExecutionResult again = replay(probe, r.first_failure->decisions);
   EXPECT_EQ(again.verdict, Verdict::kDeadlock);
   EXPECT_EQ(again.trace_hash, r.first_failure->trace_hash);
-  EXPECT_EQ(kind, ViolationKind::kLockHeld);
+  EXPECT_EQ(kind, ViolationKind::kDeadlock);
   EXPECT_EQ(message, "deadlock: every CPU is blocked");
 }
 
