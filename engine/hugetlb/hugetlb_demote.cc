@@ -51,6 +51,8 @@ int64_t HugetlbDemoteOps::demote_free_hugetlb_folios(HugetlbPool& src, HugetlbPo
     }
     src.forget_demoted_folio(folio);
     destroy_compound_hugetlb_folio_for_demote(pages, folio, h.order);
+    // (The kernel takes target_hstate->resize_lock around this loop; the
+    // pool models no resize_lock, hugetlb_pool.h.)
     for (uint64_t i = 0; i < h.nr_pages(); i += target.nr_pages()) {
       const Pfn page = folio + i;
       prep_compound_demoted_folio(pages, page, target.order);

@@ -111,33 +111,74 @@ bool HugetlbPool::alloc_pool_folio() {
 
 uint64_t HugetlbPool::set_max_huge_pages(uint64_t count) {
   OperationScope op("set_max_huge_pages");
-  std::vector<Pfn> to_free;
+  shrink(count);
+  if (ops_.pool_allocates_in_batches())
+    grow_in_batches(count);
+  else
+    grow_one_at_a_time(count);
+  SpinLockGuard g(hugetlb_lock_);
+  return counters_.nr_huge_pages;
+}
+
+void HugetlbPool::shrink(uint64_t count) {
+  std::vector<Pfn> page_list;
   {
     SpinLockGuard g(hugetlb_lock_);
     // Surplus folios count towards a larger target first (adjust_pool_surplus).
     while (counters_.surplus_huge_pages > 0 && persistent() < count) --counters_.surplus_huge_pages;
-    // Shrinking: free folios go, and so do free surplus ones
-    // (remove_pool_hugetlb_folio() + return_unused_surplus_pages()).
+    // "Collect pages to be removed on list without dropping lock": free
+    // folios go, and so do free surplus ones (remove_pool_hugetlb_folio()
+    // + return_unused_surplus_pages()).
     while (!free_list_.empty() && (persistent() > count || counters_.surplus_huge_pages > 0)) {
       const Pfn head = free_list_.back();
       const bool surplus = persistent() <= count;
       unlink_free(head);
       remove_hugetlb_folio(head, surplus);
-      to_free.push_back(head);
+      page_list.push_back(head);
     }
   }
-  // update_and_free_pages_bulk(): the vmemmap restore may sleep, so it runs
-  // after hugetlb_lock is dropped.
-  free_removed(to_free);
+  if (page_list.empty()) return;
+  // "free the pages after dropping lock": update_and_free_pages_bulk()
+  // restores vmemmap, which allocates and may sleep.
+  OperationScope bulk("update_and_free_pages_bulk");
+  ops_.update_and_free_pages_bulk(*this, page_list);
+  HVO_CHECK(page_list.empty(), "update_and_free_pages_bulk left folios on its list");
+}
+
+void HugetlbPool::grow_one_at_a_time(uint64_t count) {
   for (;;) {
     {
       SpinLockGuard g(hugetlb_lock_);
-      if (persistent() >= count) return counters_.nr_huge_pages;
+      if (persistent() >= count) return;
     }
-    if (!alloc_pool_folio()) break;
+    if (!alloc_pool_folio()) return;
   }
-  SpinLockGuard g(hugetlb_lock_);
-  return counters_.nr_huge_pages;
+}
+
+void HugetlbPool::grow_in_batches(uint64_t count) {
+  std::vector<Pfn> page_list;
+  for (;;) {
+    {
+      SpinLockGuard g(hugetlb_lock_);
+      // while (count > (persistent_huge_pages(h) + allocated)): the folios
+      // on page_list are not in the counters until they are added.
+      if (persistent() + page_list.size() >= count) break;
+    }
+    OperationScope alloc("alloc_pool_huge_folio");
+    // GFP for a pool page: __GFP_COMP | __GFP_RETRY_MAYFAIL | __GFP_NOWARN.
+    const std::optional<Pfn> head =
+        ops_.alloc_pool_huge_folio(*this, Gfp::kKernel | Gfp::kRetryMayFail | Gfp::kNoWarn);
+    // "if (!folio) { prep_and_add_allocated_folios(h, &page_list); goto out; }":
+    // what was allocated still joins the pool.
+    if (!head) break;
+    page_list.push_back(*head);
+  }
+  if (page_list.empty()) return;
+  // list_add(&folio->lru, &page_list) puts each at the list's head: the
+  // batch runs last-allocated first.
+  std::reverse(page_list.begin(), page_list.end());
+  OperationScope prep("prep_and_add_allocated_folios");
+  ops_.prep_and_add_allocated_folios(*this, page_list);
 }
 
 bool HugetlbPool::free_removed_folio(Pfn head) {
@@ -147,8 +188,24 @@ bool HugetlbPool::free_removed_folio(Pfn head) {
   return ops_.update_and_free_hugetlb_folio(*this, head);
 }
 
-void HugetlbPool::free_removed(const std::vector<Pfn>& heads) {
-  for (Pfn head : heads) (void)free_removed_folio(head);
+void HugetlbVmemmapOps::update_and_free_pages_bulk(HugetlbPool& pool, std::vector<Pfn>& folio_list) {
+  // Before 6.7: "list_for_each_entry_safe(page, t_page, list, lru) {
+  // update_and_free_page(h, page, false); cond_resched(); }".
+  for (Pfn head : folio_list) {
+    OperationScope op("update_and_free_hugetlb_folio");
+    (void)update_and_free_hugetlb_folio(pool, head);
+  }
+  folio_list.clear();
+}
+
+std::optional<Pfn> HugetlbVmemmapOps::alloc_pool_huge_folio(HugetlbPool& pool, Gfp gfp) {
+  return alloc_fresh_hugetlb_folio(pool, gfp);
+}
+
+void HugetlbVmemmapOps::prep_and_add_allocated_folios(HugetlbPool& pool, const std::vector<Pfn>& folio_list) {
+  static_cast<void>(pool);
+  static_cast<void>(folio_list);
+  HVO_CHECK(false, "prep_and_add_allocated_folios() of a model that does not allocate in batches");
 }
 
 void HugetlbPool::free_folio_frames(Pfn head) {

@@ -8,6 +8,13 @@
 // been taken off the lists and the lock dropped, as in
 // update_and_free_pages_bulk().
 //
+// Not modelled: struct hstate's resize_lock, the mutex the kernel's
+// set_max_huge_pages() and demote_store() hold, which serialises two resizes
+// of one hstate. The stress actors' concurrent HVO comes from concurrent
+// resizes (the kernel's lock-free paths to HVO, alloc_surplus_hugetlb_folio()
+// at fault time and the like, are not modelled), so a resize_lock would
+// take the split and remap races out of the campaigns.
+//
 // Folio life cycle (host-side bookkeeping, the kernel's lists):
 //   (buddy) --alloc_pool_folio--> kFree <--> kInUse (owner)
 //   kFree --remove (shrink, dissolve, surplus free)--> kRemoved --model frees--> (buddy)
@@ -90,10 +97,13 @@ class HugetlbPool {
   HugetlbPool& operator=(const HugetlbPool&) = delete;
 
   // --- what users of the pool do ------------------------------------------
-  // set_max_huge_pages(): a write of `count` to nr_hugepages. Grows with
-  // fresh folios until the persistent count is reached or an allocation
-  // fails; shrinks by freeing free folios (and free surplus ones). Returns
-  // the resulting nr_huge_pages.
+  // set_max_huge_pages(): a write of `count` to nr_hugepages. Grows with fresh folios until the persistent count is
+  // reached or an allocation fails (one at a time, or allocated first and
+  // prepared as one batch when the model's kernel does:
+  // pool_allocates_in_batches()); shrinks by taking free folios (and free
+  // surplus ones) off the pool in one hold of hugetlb_lock and handing the
+  // list to the model's update_and_free_pages_bulk(). Returns the resulting
+  // nr_huge_pages.
   uint64_t set_max_huge_pages(uint64_t count) EXCLUDES(hugetlb_lock_);
   // An owner takes a free folio (alloc_hugetlb_folio() at fault time): it
   // leaves the free list with refcount 1. nullopt when none is free.
@@ -158,6 +168,14 @@ class HugetlbPool {
  private:
   // One more persistent folio: allocate, let the model prepare it, enqueue.
   bool alloc_pool_folio() EXCLUDES(hugetlb_lock_);
+  // set_max_huge_pages()'s growth up to `count` persistent folios: one
+  // folio at a time (before 6.7), or every folio allocated first and
+  // prep_and_add_allocated_folios() of the list (6.7+).
+  void grow_one_at_a_time(uint64_t count) EXCLUDES(hugetlb_lock_);
+  void grow_in_batches(uint64_t count) EXCLUDES(hugetlb_lock_);
+  // set_max_huge_pages()'s shrink to `count`: the free folios gathered in
+  // one hold of hugetlb_lock, then update_and_free_pages_bulk().
+  void shrink(uint64_t count) EXCLUDES(hugetlb_lock_);
   // The demote target's pool: same machine and model, the source's lock.
   HugetlbPool(Machine& machine, const Hstate& hstate, HugetlbVmemmapOps& ops, SpinLock& shared_lock);
   // add_hugetlb_folio() with hugetlb_lock held.
@@ -173,9 +191,8 @@ class HugetlbPool {
   [[nodiscard]] uint64_t persistent() const REQUIRES(hugetlb_lock_) {
     return counters_.nr_huge_pages - counters_.surplus_huge_pages;
   }
-  // Hands removed folios to the model's update_and_free; false if it failed.
+  // Hands a removed folio to the model's update_and_free; false if it failed.
   bool free_removed_folio(Pfn head) EXCLUDES(hugetlb_lock_);
-  void free_removed(const std::vector<Pfn>& heads) EXCLUDES(hugetlb_lock_);
 
   Machine& machine_;
   const Hstate hstate_;

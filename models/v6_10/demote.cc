@@ -75,7 +75,8 @@ int64_t V610Model::demote_free_hugetlb_folios(HugetlbPool& src, HugetlbPool& dst
   src_list.clear();
 
   // (The kernel takes dst->resize_lock here against set_max_huge_pages()
-  // marking the new folios surplus; the pool has no resize_lock.)
+  // marking the new folios surplus; the pool has no resize_lock,
+  // hugetlb_pool.h.)
   std::vector<Pfn> dst_list;
   int64_t demoted = 0;
   for (Pfn folio : ret_list) {

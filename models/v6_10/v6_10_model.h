@@ -8,11 +8,15 @@
 //     and the old head frame is freed with the tails' (vmemmap_remap.h).
 //     Savings stay 7 (2 MiB) and 4095 (1 GiB): the new page replaces the old.
 //   - Batched splits and remaps with deferred TLB flushes (6.7), the old
-//     pages freed only after the batch's flush (hugetlb_vmemmap.h). The pool
-//     grows one folio at a time, so each batch holds one folio; demote
-//     (demote.cc) is where the batches hold many: the 1 GiB sources' de-HVO
-//     and their 2 MiB destinations' HVO, one batch each (c0f398c3b2cf,
-//     revertible).
+//     pages freed only after the batch's flush (hugetlb_vmemmap.h). The
+//     pool's resize batches too (pool_bulk.cc): a grow allocates every
+//     folio, then HVOs them as one batch (prep_and_add_allocated_folios());
+//     a shrink restores every removed folio as one batch
+//     (update_and_free_pages_bulk()). Demote (demote.cc) batches the 1 GiB
+//     sources' de-HVO and their 2 MiB destinations' HVO (c0f398c3b2cf,
+//     revertible). With a fix older than 6.7 reverted (2b21624fc232,
+//     d8f5f7e445f0, 32c877191e02) the pool resizes one folio at a time, as
+//     those kernels did.
 //   - Folios frozen (refcount 0) from allocation (2b21624fc232,
 //     alloc_fresh_hugetlb_folio() below) through HVO and while free; restore
 //     runs frozen too.
@@ -65,6 +69,12 @@ class V610Model final : public Model, public HugetlbDemoteOps {
   }
   [[nodiscard]] std::vector<ExpectedVmemmapPage> optimized_shape(const Hstate& h) const override;
 
+  // The pool's batched resize (models/v6_10/pool_bulk.cc).
+  void update_and_free_pages_bulk(HugetlbPool& pool, std::vector<Pfn>& folio_list) override;
+  [[nodiscard]] bool pool_allocates_in_batches() const override { return batched_pool_resize(); }
+  [[nodiscard]] std::optional<Pfn> alloc_pool_huge_folio(HugetlbPool& pool, Gfp gfp) override;
+  void prep_and_add_allocated_folios(HugetlbPool& pool, const std::vector<Pfn>& folio_list) override;
+
   // Demote (models/v6_10/demote.cc): c0f398c3b2cf's batched
   // demote_free_hugetlb_folios() (one de-HVO batch of the sources, one HVO
   // batch of the destinations), or with it reverted the per-folio loop.
@@ -79,6 +89,11 @@ class V610Model final : public Model, public HugetlbDemoteOps {
   [[nodiscard]] v5_18::FakeHeads& fake_heads() { return fake_heads_; }
 
  private:
+  // Whether the pool's resize is 6.7's batched one: not with a fix older
+  // than 6.7 reverted (pool_bulk.cc).
+  [[nodiscard]] bool batched_pool_resize() const;
+  // update_and_free_pages_bulk()'s error path: bulk_vmemmap_restore_error().
+  void bulk_vmemmap_restore_error(HugetlbPool& pool, std::vector<Pfn>& folio_list, std::vector<Pfn>& non_hvo_folios);
   // init_new_hugetlb_folio(): the hugetlb mark and the hugetlb fields.
   void init_new_hugetlb_folio(Pfn folio);
   // The hugetlb fields torn down as the folio stops being hugetlb:

@@ -75,8 +75,10 @@ TEST_P(DemoteTest, OneGiganticBecomes512OptimizedFree2MFoliosAndBothPoolsCheckOu
   ASSERT_EQ(w.pool->set_max_huge_pages(2), 2u);
   HugetlbPool& dst = *w.pool->demote_pool();
   ASSERT_EQ(dst.hstate().order, kHstate2M.order);
-  // The LIFO free list: demote_pool_huge_page() takes the most recently enqueued.
-  const Pfn source = w.pool->folios().back().head;
+  // The LIFO free list: demote_pool_huge_page() takes the most recently
+  // enqueued, which after a batched grow is the first allocated (the
+  // lowest): page_list was built with list_add().
+  const Pfn source = w.pool->folios().front().head;
   ASSERT_TRUE(w.model->vmemmap_optimized(source));
   const uint64_t hugetlb_frames_before = hugetlb_data_frames(w);
 

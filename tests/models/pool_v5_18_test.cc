@@ -37,6 +37,24 @@ uint64_t broken(PoolWorld& w, Invariant inv) {
 
 // --- the split -----------------------------------------------------------------------
 
+// 5.18 had no batched restore: update_and_free_pages_bulk() was a loop of
+// update_and_free_page(), each restore flushing on its own. A shrink of 4
+// optimized folios costs four times the TLB flushes of a shrink of 1.
+TEST(V518ShrinkTest, AShrinkRestoresFolioByFolioEachWithItsOwnFlushes) {
+  PoolWorld w("v5.18", kHstate2M);
+  ASSERT_EQ(w.pool->set_max_huge_pages(5), 5u);
+  uint64_t flushes = w.machine.mmu().flushes();
+  ASSERT_EQ(w.pool->set_max_huge_pages(4), 4u);
+  const uint64_t one = w.machine.mmu().flushes() - flushes;
+  ASSERT_GE(one, 1u);
+  flushes = w.machine.mmu().flushes();
+  ASSERT_EQ(w.pool->set_max_huge_pages(0), 0u);
+  EXPECT_EQ(w.machine.mmu().flushes() - flushes, 4 * one);
+  EXPECT_EQ(w.pool->vmemmap_stats().restored, 5u);
+  EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
+  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
+}
+
 TEST(V518SplitTest, FirstOptimizationInARegionSplitsItsPmdOnce) {
   PoolWorld w("v5.18", kHstate2M);
   const uint64_t boot_tables = page_table_frames(w);

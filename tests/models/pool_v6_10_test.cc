@@ -225,6 +225,86 @@ TEST(V610BatchTest, BatchedRestoreAndReoptimizeOfThreeFoliesSynchronizeRcuOncePe
   EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
 }
 
+// --- the pool's batched resize (update_and_free_pages_bulk(), prep_and_add_allocated_folios()) --
+
+// Shrinking 8 optimized folios: one hugetlb_vmemmap_restore_folios() of the
+// whole list, so one grace period and one flush_tlb_all(); per folio it
+// would be 8 of each.
+TEST(V610BulkTest, AShrinkOfEightOptimizedFoliosIsOneBatchedRestoreWithOneGracePeriodAndOneFlush) {
+  PoolWorld w("v6.10", kHstate2M);
+  ASSERT_EQ(w.pool->set_max_huge_pages(8), 8u);
+  const uint64_t gp = w.machine.rcu().grace_periods(), flushes = w.machine.mmu().flushes();
+  EXPECT_EQ(w.pool->set_max_huge_pages(0), 0u);
+  EXPECT_EQ(w.machine.rcu().grace_periods() - gp, 1u);
+  EXPECT_EQ(w.machine.mmu().flushes() - flushes, 1u);
+  EXPECT_EQ(w.pool->vmemmap_stats().restored, 8u);
+  EXPECT_EQ(w.pool->vmemmap_stats().restore_failures, 0u);
+  EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
+  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
+}
+
+// Growing by 8: every folio allocated first, then one
+// hugetlb_vmemmap_optimize_folios(): one grace period, the splits' flush and
+// the remaps' flush.
+TEST(V610BulkTest, AGrowOfEightIsOneBatchedOptimizeWithOneGracePeriodAndTwoFlushes) {
+  PoolWorld w("v6.10", kHstate2M);
+  const uint64_t gp = w.machine.rcu().grace_periods(), flushes = w.machine.mmu().flushes();
+  ASSERT_EQ(w.pool->set_max_huge_pages(8), 8u);
+  EXPECT_EQ(w.machine.rcu().grace_periods() - gp, 1u);
+  EXPECT_EQ(w.machine.mmu().flushes() - flushes, 2u);
+  EXPECT_EQ(w.pool->vmemmap_stats().optimized, 8u);
+  EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
+  EXPECT_EQ(w.pool->set_max_huge_pages(0), 0u);
+  EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
+}
+
+// The batch fails on its first folio and nothing was restored before it:
+// bulk_vmemmap_restore_error() retries folio by folio, the first succeeds
+// (the failure was one allocation), is freed, and the batch is retried:
+// the kernel's forward progress, nothing put back.
+TEST(V610BulkTest, ABatchThatFailsOnceIsRetriedFolioByFolioAndEverythingIsFreed) {
+  PoolWorld w("v6.10", kHstate2M);
+  ASSERT_EQ(w.pool->set_max_huge_pages(4), 4u);
+  w.machine.alloc_failure().fail_nth(1);
+  EXPECT_EQ(w.pool->set_max_huge_pages(0), 0u);
+  EXPECT_EQ(w.machine.alloc_failure().injected(), 1u);
+  EXPECT_EQ(w.pool->vmemmap_stats().restore_failures, 0u);
+  EXPECT_EQ(w.pool->vmemmap_stats().restored, 4u);
+  EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
+  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
+}
+
+// The batch restores the first folio, then runs out of memory for good:
+// the restored one is freed (the first branch of
+// bulk_vmemmap_restore_error()), the retried batch fails at once, and each
+// of the other three, failing alone too, goes back to the pool as a
+// surplus folio, still optimized.
+TEST(V610BulkTest, FoliosWhoseRestoreFailsForGoodGoBackAsSurplusStillOptimized) {
+  PoolWorld w("v6.10", kHstate2M);
+  ASSERT_EQ(w.pool->set_max_huge_pages(4), 4u);
+  // A 2 MiB folio's restore allocates its 7 vmemmap pages.
+  const uint64_t per_restore = kHstate2M.vmemmap_pages() - V610Model::kReservedVmemmapPages;
+  w.machine.alloc_failure().fail_every_from(per_restore + 1);
+  EXPECT_EQ(w.pool->set_max_huge_pages(0), 3u);
+  w.machine.alloc_failure().disable();
+  const PoolCounters c = w.pool->counters();
+  EXPECT_EQ(c.nr_huge_pages, 3u);
+  EXPECT_EQ(c.surplus_huge_pages, 3u);
+  EXPECT_EQ(c.free_huge_pages, 3u);
+  EXPECT_EQ(w.pool->vmemmap_stats().restored, 1u);
+  EXPECT_EQ(w.pool->vmemmap_stats().restore_failures, 3u);
+  for (const FolioSnapshot& f : w.pool->folios()) {
+    EXPECT_TRUE(w.model->vmemmap_optimized(f.head));
+    EXPECT_TRUE(w.machine.pages().test_flag(f.head, PG_hugetlb));  // add_hugetlb_folio(): still hugetlb
+  }
+  EXPECT_TRUE(w.pool->check_counters());
+  EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
+  // Memory again: the surplus folios go with the next shrink.
+  EXPECT_EQ(w.pool->set_max_huge_pages(0), 0u);
+  EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
+  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
+}
+
 struct GracePeriods {
   uint64_t grow, shrink;
 };
@@ -239,10 +319,22 @@ GracePeriods grace_periods_of_a_grow_and_shrink(PoolWorld& w) {
   return {grown - before, rcu.grace_periods() - grown};
 }
 
-TEST(V610GracePeriodTest, OnePerOptimizedFolioAndOnePerRestoredOne) {
+TEST(V610GracePeriodTest, OnePerBatchTheGrowsAndTheShrinksAreOneBatchEach) {
   PoolWorld w("v6.10", kHstate2M);
   const GracePeriods gp = grace_periods_of_a_grow_and_shrink(w);
-  EXPECT_EQ(gp.grow, 4u);  // the pool grows one folio (one batch) at a time
+  // prep_and_add_allocated_folios() and update_and_free_pages_bulk(): the
+  // four folios are one hugetlb_vmemmap_optimize_folios() and one
+  // hugetlb_vmemmap_restore_folios().
+  EXPECT_EQ(gp.grow, 1u);
+  EXPECT_EQ(gp.shrink, 1u);
+}
+
+TEST(V610GracePeriodTest, AFixOlderThanTheBatchedResizeRevertedOnePerFolio) {
+  // 32c877191e02 (6.5) reverted models a kernel before 6.7's batched
+  // resize: one folio, one batch, one grace period at a time.
+  PoolWorld w("v6.10", kHstate2M, PteAccess::kOnce, {"32c877191e02"});
+  const GracePeriods gp = grace_periods_of_a_grow_and_shrink(w);
+  EXPECT_EQ(gp.grow, 4u);
   EXPECT_EQ(gp.shrink, 4u);
 }
 
@@ -279,7 +371,7 @@ TEST(V610GracePeriodTest, C2a967f6ab0eNoneWhenHvoDoesNotApply) {
 TEST(V610GracePeriodTest, C2a967f6ab0eRevertedEveryBatchPaysOneEvenWithoutHvo) {
   PoolWorld w("v6.10", kHstate2M, PteAccess::kOnce, {"c2a967f6ab0e"});
   const GracePeriods gp = grace_periods_without_hvo(w);
-  EXPECT_EQ(gp.grow, 4u);  // the vm-scalability regression: grace periods for nothing
+  EXPECT_EQ(gp.grow, 1u);  // the vm-scalability regression: grace periods for nothing
   EXPECT_EQ(gp.shrink, 1u);
 }
 
@@ -642,7 +734,11 @@ TEST(V610HugetlbMarkTest, D8f5f7e445f0RevertedMemoryFailureWritesAReadOnlyTail) 
 Pfn memory_failure_as_the_restore_starts(PoolWorld& w) {
   w.pool->set_max_huge_pages(1);
   const Pfn head = only_folio(w);
-  Script script({{[](const SchedulePoint&) { return in_operation("hugetlb_vmemmap_restore_folio"); },
+  // The batched restore of update_and_free_pages_bulk(), or (a fix older
+  // than 6.7 reverted) the single-folio one.
+  Script script({{[](const SchedulePoint&) {
+                    return in_operation("hugetlb_vmemmap_restore_folios") || in_operation("hugetlb_vmemmap_restore_folio");
+                  },
                   [&](const SchedulePoint&) { on_cpu(1, [&] { w.model->memory_failure(*w.pool, head + kPoisonedTail); }); }}});
   w.task.hook = &script;
   w.pool->set_max_huge_pages(0);

@@ -70,10 +70,14 @@ TEST(RaceCatalogue, C0f398c3b2cfShowsInGracePeriodsAndTlbFlushesPerOperation) {
   const double gp_fixed = number(fixed, "grace_periods_per_operation");
   const double fl_reverted = number(reverted, "tlb_flushes_per_operation");
   const double fl_fixed = number(fixed, "tlb_flushes_per_operation");
-  EXPECT_GT(gp_reverted, 1.5 * gp_fixed) << "reverted " << gp_reverted << ", fixed " << gp_fixed;
-  EXPECT_GT(fl_reverted, 1.5 * fl_fixed) << "reverted " << fl_reverted << ", fixed " << fl_fixed;
+  // Undiluted: the 2 MiB pool's give-back is one batched restore
+  // (update_and_free_pages_bulk()) in both runs, so the per-folio demote's
+  // 513 dominate (about 140x measured). Were the give-back per folio, its
+  // 512 grace periods per demote would bring the ratio under 3x.
+  EXPECT_GT(gp_reverted, 20 * gp_fixed) << "reverted " << gp_reverted << ", fixed " << gp_fixed;
+  EXPECT_GT(fl_reverted, 20 * fl_fixed) << "reverted " << fl_reverted << ", fixed " << fl_fixed;
   // Per demoted folio the difference is at least the 511 grace periods the
-  // batch saves (the 2 MiB pool's give-back costs both runs the same per folio).
+  // batch saves (the give-back costs both runs the same per folio).
   const double per_demote_reverted = number(reverted, "grace_periods") / number(reverted, "hugepages_demoted");
   const double per_demote_fixed = number(fixed, "grace_periods") / number(fixed, "hugepages_demoted");
   EXPECT_GT(per_demote_reverted - per_demote_fixed, 400) << per_demote_reverted << " vs " << per_demote_fixed;
