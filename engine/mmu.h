@@ -79,9 +79,19 @@ class Mmu {
   // Instruction it was in when the flush was posted.
   void wait_for_flush_ipis();
   // Hardware reads an entry in one 64-bit access, whatever the kernel's
-  // policy for its own accesses.
+  // policy for its own accesses. Consume: the next level's entry and the
+  // access through the translation are address-dependent on this load, and
+  // every architecture Linux runs on except Alpha orders a load after the
+  // load that produced its address (arm64's table walks too: the kernel
+  // relies on it with one smp_wmb() before set_pte_at() in
+  // vmemmap_restore_pte() and before pmd_populate_kernel() in the split,
+  // and no barrier on the reader's side). Under the weak memory model the
+  // walking CPU's later loads may then not be satisfied from before this
+  // one (memory_model.h); the race detector orders them after a release
+  // (or smp_wmb()-then-store) this load reads from, as the LKMM orders an
+  // access address-dependent on a READ_ONCE() (rcu_dereference()).
   [[nodiscard]] PteValue hw_read(PhysAddr entry) const {
-    return PteValue(mem_.load<uint64_t>(entry, std::memory_order_relaxed));
+    return PteValue(mem_.load<uint64_t>(entry, std::memory_order_consume));
   }
 
   PhysMem& mem_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -240,6 +241,63 @@ void compaction_scan(ActorWorld& w, Rng& rng, ActorCounters& c) {
   for (uint64_t i = 0; i < n; ++i) try_speculative_ref(w, block + i, c);
 }
 
+// Whether an optimized folio of this generation maps a tail's vmemmap page
+// onto the head's (5.18-7.0: pages 1..7 alias page 0), so that an aligned
+// tail reads PG_head: a "fake head".
+bool has_fake_heads(const Model& m, const Hstate& h) {
+  const std::vector<ExpectedVmemmapPage> shape = m.optimized_shape(h);
+  for (size_t i = 1; i < shape.size(); ++i)
+    if (shape[i].alias_of == 0) return true;
+  return false;
+}
+
+// A PFN walker over one hugepage-backed block (in the pool, being made or
+// being torn down: restored, destroyed, freed), as a /proc/kpageflags reader
+// or a scanner resolving compound_head() of each pfn it meets. Its check is
+// the compound page's shape, whatever the model's tail encoding: a pfn of
+// the block other than its head reads either as a page of its own (not yet
+// part of the compound page, or no longer) or as a tail whose
+// compound_head() is the block's head, the only compound page that covers
+// it; and it never reads as a head (PageHead()), except in a generation
+// with fake heads: 5.18's PageHead() reads page->flags twice, so a reader
+// racing a restore can see PG_head through the old read-only alias of the
+// head and then no fake head through the new page (in the kernel too). A
+// struct page read through a restored vmemmap page whose contents this CPU
+// cannot see yet (its PTE visible before the copies: `restore-wmb`) shows
+// whatever the frame held before: another folio's tails, or its head.
+// Each read is checked only when the block stayed hugepage data of one
+// generation across it (the frame's shadow state is the simulator's, not a
+// memory access).
+constexpr unsigned kCompoundWalkerReads = 48;
+
+void walk_compound(ActorWorld& w, Rng& rng) {
+  OperationScope op("kpageflags_read");
+  const std::optional<Pfn> head = pick_huge_head(w, rng);
+  if (!head) return;
+  const uint64_t n = w.pool.hstate().nr_pages();
+  const bool check_page_head = !has_fake_heads(w.model, w.pool.hstate());
+  for (unsigned i = 0; i < kCompoundWalkerReads; ++i) {
+    const Pfn pfn = *head + (1 + rng.below(n - 1));
+    const uint32_t before = w.machine.mem().shadow(*head);
+    const Pfn names = w.model.compound_head(pfn);
+    const bool reads_head = check_page_head && w.model.page_head(pfn);
+    if (FrameShadow::state(before) != FrameState::kHugetlbData || w.machine.mem().shadow(*head) != before) continue;
+    if (!reads_head && (names == pfn || names == *head)) continue;
+    Violation v = make_violation(
+        ViolationKind::kInvariantBroken,
+        fmt::format("compound page shape: pfn {:#x} (page {} of the hugepage-backed block {:#x}) reads {}",
+                    pfn.value(), pfn - *head, head->value(),
+                    reads_head ? std::string("as a head")
+                               : fmt::format("as a tail of {:#x}, a compound page that does not cover it",
+                                             names.value())));
+    v.invariant = Invariant::kStructPageContents;
+    v.pfn = pfn;
+    v.address = pfn_to_page(pfn).value();
+    w.machine.violations().record(std::move(v));
+    return;
+  }
+}
+
 // echo N > /proc/sys/vm/hugetlb_optimize_vmemmap, on a model that has
 // the sysctl (6.x); elsewhere nothing.
 void hvo_sysctl(ActorWorld& w, Rng& rng) {
@@ -270,6 +328,7 @@ void run_actor(ActorKind kind, ActorWorld& w, Rng& rng, ActorCounters& c) {
     case ActorKind::kBlockWalker: walk_block(w, rng); return;
     case ActorKind::kOrder0User: use_order0_pages(w); return;
     case ActorKind::kCompactionScan: compaction_scan(w, rng, c); return;
+    case ActorKind::kCompoundWalker: walk_compound(w, rng); return;
   }
 }
 

@@ -13,8 +13,9 @@
 // which window each aims at): grow, memory-failure-huge,
 // speculative-ref-head, hvo-sysctl, block-walker (reads of one hugepage's
 // struct pages through the TLB), order0-user (a pageblock of order-0 pages
-// allocated and freed) and compaction-scan (speculative references over
-// such pages).
+// allocated and freed), compaction-scan (speculative references over
+// such pages) and compound-walker (compound_head() of the pfns of one
+// hugepage-backed block, checked against the block: restores under it).
 #pragma once
 
 #include <array>

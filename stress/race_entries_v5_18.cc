@@ -79,18 +79,23 @@ void add_v5_18_races(std::vector<RaceEntry>& c) {
       .commit = "",
       .fix = 4,
       .title = "no smp_wmb() between copying a restored vmemmap page and set_pte_at()",
-      .actors = "resize workload under --memory-model weak: restores against PFN walkers",
-      .expected = "invariant-broken|bad-page-state",
-      .found_by = FoundBy::kWeakMemoryOnly,
-      .unit_test = "",
-      .note = "not found in 500 weak-memory random executions of resize (64M), and the fixed model is as clean: no "
-              "check sees a struct page read through a just-restored mapping from another CPU (the kpageflags check "
-              "holds only for folios stable in the pool; a restore runs on one taken out of it), and the weak model "
-              "lets the load through a translation return bytes older than the PTE the MMU's walk just read (no "
-              "address dependency), so such a check would fail the fixed model too; no deterministic test yet",
-      .workload = "resize",
+      .actors = "restore-walk under --memory-model weak: CPU 0 shrinks and grows the pool (restores), CPU 1 "
+                "resolves compound_head() of the struct pages of hugepage-backed blocks, the restored ones included",
+      .expected = "invariant-broken",
+      .found_by = FoundBy::kControlled,
+      .unit_test = "tests/engine/sched/pte_dependency_test.cc "
+                   "PteDependencyTest.WithoutSmpWmbAReaderSeesTheNewPteBeforeThePageContents",
+      .note = "the reader walks to the restored page's new PTE before the copy's stores reach memory and reads the "
+              "frame's previous contents: another folio's tails, naming a head that does not cover the pfn. "
+              "Found at execution 101 from seed 1; the fixed model (smp_wmb(), and the MMU walk's address "
+              "dependency: engine/mmu.h) passes 2,000",
+      .workload = "restore-walk",
+      .operations = 4,
+      .initial_pool = 4,
+      .memory_bytes = 64 * kMiB,
       .memory_model = MemoryModel::kWeak,
-      .seeds = 200,
+      .strategy = StrategyKind::kRandom,
+      .seeds = 1000,
   });
   c.push_back(RaceEntry{
       .id = "v5.18/d8f5f7e445f0",

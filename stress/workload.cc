@@ -18,6 +18,7 @@ std::string_view to_string(ActorKind k) {
     case ActorKind::kOrder0User: return "order0-user";
     case ActorKind::kCompactionScan: return "compaction-scan";
     case ActorKind::kDemote: return "demote";
+    case ActorKind::kCompoundWalker: return "compound-walker";
   }
   return "?";
 }
@@ -25,6 +26,7 @@ std::string_view to_string(ActorKind k) {
 const std::vector<Workload>& all_workloads() {
   // The weights, by ActorKind in declaration order:
   //   resizer owner walker spec mf dissolve | grow mf-huge spec-head sysctl block-walker order0 compaction demote
+  //   compound-walker
   // (trailing zeros may be left out)
   static const std::vector<Workload> workloads = {
       {"mixed", "every actor: pool resizing, owners, PFN walkers, speculative references, memory_failure, dissolve",
@@ -54,6 +56,12 @@ const std::vector<Workload>& all_workloads() {
        "reuses that memory; the odd CPUs scan it as compaction does, with speculative references",
        {0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1},
        {{0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}}},
+      {"restore-walk",
+       "CPU 0 (and every other even CPU) shrinks and grows the pool, so folios are restored (vmemmap_remap_alloc) "
+       "and made again; the odd CPUs read compound_head() of the struct pages of hugepage-backed blocks, the "
+       "ones being restored included, and check that every tail names its own block's head",
+       {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
+       {{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}}},
       {"demote", "1 GiB hugepages demoted into 2 MiB ones (batched HVO) against resizing, owners, walkers, speculative refs",
        {30, 15, 25, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15}},
   };

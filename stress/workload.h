@@ -26,8 +26,9 @@ enum class ActorKind : uint8_t {
   kOrder0User,      // allocates a pageblock's worth of order-0 pages, uses them, frees them all
   kCompactionScan,  // compaction's migrate scanner: speculative references over pfns holding order-0 pages
   kDemote,          // demotes a 1 GiB hugepage into 2 MiB ones, uses one, gives them back (stress/demote_actor.h)
+  kCompoundWalker,  // reads compound_head() of the pfns of one hugepage-backed block and checks whom they name
 };
-inline constexpr int kNumActorKinds = 14;
+inline constexpr int kNumActorKinds = 15;
 
 [[nodiscard]] std::string_view to_string(ActorKind k);
 

@@ -11,6 +11,10 @@
 //         relaxed load may return a value overwritten since this CPU's last
 //         acquire, smp_rmb(), smp_mb(), lock acquire or RMW (load->load
 //         reordering, a per-CPU invalidation queue: store_buffer.h).
+//         The MMU's table walk loads are consume (an address dependency
+//         orders the access through the translation, engine/mmu.h), and a
+//         TLB flush drains the flusher and applies every CPU's queue
+//         (scheduler.cc, flush_ordering).
 //         Memory itself stays one (multi-copy atomic, as ARMv8 is).
 #pragma once
 

@@ -232,7 +232,28 @@ void Scheduler::point(const SchedulePoint& p) {
   // flush_tlb_kernel_range()/flush_tlb_all(): on_each_cpu(..., wait=1), a
   // synchronization of the flusher with every CPU (race_detector.h). At
   // the point, after the decision: what the flusher does next is after it.
-  if (p.event == SchedEvent::kTlbFlush && detecting()) races_.ipi_all(running_);
+  if (p.event == SchedEvent::kTlbFlush) {
+    if (detecting()) races_.ipi_all(running_);
+    if (buffering()) flush_ordering();
+  }
+}
+
+// flush_tlb_kernel_range()/flush_tlb_all() under tso and weak: x86's
+// on_each_cpu(do_kernel_range_flush, ..., wait=1) sends IPIs (the flusher's
+// locked instructions drain its store buffer) and every CPU takes the
+// interrupt before it returns; arm64's __flush_tlb_kernel_pgtable() is
+// dsb(ishst), tlbi, dsb(ish), isb: the flusher's stores are visible first,
+// and the broadcast TLBI is complete on every CPU (their walks and accesses
+// after it see those stores). So: the flusher's buffer drains and, under
+// weak, every CPU's invalidation queue is applied: the loads any CPU makes
+// after the flush are not satisfied from before it. Applying the others'
+// queues at the flush rather than when each takes its IPI (Tlb's queue,
+// drained before its next translation) is stronger than the hardware: it
+// can hide, never invent, a reordering.
+void Scheduler::flush_ordering() {
+  drain_all(running_);
+  if (limits_.memory_model != MemoryModel::kWeak) return;
+  for (InvalidationQueue& q : queues_) q.apply_all();
 }
 
 MemoryResult Scheduler::access(const MemoryAccess& a, void* host) {

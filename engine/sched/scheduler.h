@@ -173,6 +173,7 @@ class Scheduler final : public ScheduleHook, public MemoryHook {
   [[nodiscard]] CpuMask drainable() const;
   [[nodiscard]] bool drain_choice(unsigned id);
   void drain_own();
+  void flush_ordering();
   void drain_all(unsigned cpu);
   void published(unsigned cpu, uint64_t address, uint8_t size, uint64_t old);
 

@@ -3,7 +3,7 @@
 // do what the scenarios rely on (the order-0 user's pageblock is the next
 // hugepage, the compaction scanner takes and drops a reference on every
 // in-use page, the block walker reads a hugepage's struct pages through its
-// CPU's TLB).
+// CPU's TLB, the compound walker reports a tail that names another head).
 #include <gtest/gtest.h>
 
 #include <set>
@@ -56,6 +56,14 @@ TEST(WorkloadTest, Order0ReuseGivesTheEvenCpusTheUserAndTheOddOnesTheScanner) {
   EXPECT_EQ(picks_on_cpu(*w, 2), user);
 }
 
+TEST(WorkloadTest, RestoreWalkGivesTheEvenCpusTheResizerAndTheOddOnesTheCompoundWalker) {
+  const Workload* w = find_workload("restore-walk");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(picks_on_cpu(*w, 0), std::set<ActorKind>{ActorKind::kResizer});
+  EXPECT_EQ(picks_on_cpu(*w, 1), std::set<ActorKind>{ActorKind::kCompoundWalker});
+  EXPECT_EQ(picks_on_cpu(*w, 2), std::set<ActorKind>{ActorKind::kResizer});
+}
+
 TEST(WorkloadTest, WithoutRolesEveryCpuDrawsFromTheWholeWorkload) {
   const Workload* w = find_workload("walk-grow");
   ASSERT_NE(w, nullptr);
@@ -102,6 +110,31 @@ TEST_F(ActorsTest, TheBlockWalkerReadsAHugepagesStructPagesThroughItsTlb) {
   EXPECT_GE(tlb.hits() + tlb.misses() - before, 64u);
   EXPECT_GE(tlb.hits(), 56u);
   EXPECT_FALSE(w.machine.violations().any());
+}
+
+TEST_F(ActorsTest, TheCompoundWalkerPassesAnOptimizedFolio) {
+  ASSERT_EQ(w.pool->set_max_huge_pages(1), 1u);
+  for (int i = 0; i < 20; ++i) run_actor(ActorKind::kCompoundWalker, world, rng, counters);
+  EXPECT_FALSE(w.machine.violations().any());
+}
+
+// Every tail word of the folio's head vmemmap page (which its other vmemmap
+// pages alias once optimized) made to name another block, as a reused
+// frame's old contents would: the walker's first read reports it.
+TEST_F(ActorsTest, TheCompoundWalkerReportsATailNamingAnotherHead) {
+  ASSERT_EQ(w.pool->set_max_huge_pages(1), 1u);
+  const Pfn head = w.pool->folios().at(0).head;
+  const Pfn other = head + kHstate2M.nr_pages();
+  const Pfn frame = w.machine.page_tables().walk(pfn_to_page(head)).frame;
+  for (uint64_t i = 1; i < kPageSize / kStructPageSize; ++i)
+    w.machine.mem().store<uint64_t>(
+        pfn_to_phys(frame) + i * kStructPageSize + static_cast<uint64_t>(PageWord::kCompoundHead),
+        compound_head_value(other), std::memory_order_relaxed);
+  run_actor(ActorKind::kCompoundWalker, world, rng, counters);
+  ASSERT_EQ(w.machine.violations().count(ViolationKind::kInvariantBroken), 1u);
+  EXPECT_NE(w.machine.violations().snapshot().at(0).message.find("a compound page that does not cover it"),
+            std::string::npos)
+      << w.machine.violations().snapshot().at(0).message;
 }
 
 }  // namespace
