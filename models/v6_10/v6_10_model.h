@@ -18,14 +18,15 @@
 //     d8f5f7e445f0, 32c877191e02) the pool resizes one folio at a time, as
 //     those kernels did.
 //   - Folios frozen (refcount 0) from allocation (2b21624fc232,
-//     alloc_fresh_hugetlb_folio() below) through HVO and while free; restore
-//     runs frozen too.
+//     alloc_fresh_hugetlb_folio() of models/common/hugetlb_folio_6x.h)
+//     through HVO and while free; restore runs frozen too.
 //   - Speculative walkers inside rcu_read_lock() and synchronize_rcu()
 //     before remapping, only when HVO applies (bd225530a4c7, c2a967f6ab0e);
 //     page_ref_add_unless() reads _refcount with acquire before the
 //     fake-head check (2025; page_ref.h).
 //   - The hugetlb mark set before HVO (d8f5f7e445f0) and cleared only after
-//     the restore (32c877191e02).
+//     the restore (32c877191e02); the folio's mm/hugetlb.c life cycle and
+//     memory_failure() are 7.1's too (models/common/hugetlb_folio_6x.h).
 //   - Fake heads and the fake-head-aware compound_head() behind the static
 //     key, as in 5.18 (models/v5_18/fake_head.h, reused as is).
 //   - The folio's hugetlb fields live in page[3] (subpool, cgroup, cgroup
@@ -34,36 +35,27 @@
 //     re-initialise 4 struct pages of every copy (revert `reset-3`).
 #pragma once
 
-#include <map>
 #include <optional>
+#include <vector>
 
 #include "engine/hugetlb/hugetlb_demote_ops.h"
-#include "engine/host_mutex.h"
-#include "models/model.h"
+#include "models/common/hugetlb_folio_6x.h"
 #include "models/v5_18/fake_head.h"
 #include "models/v6_10/hugetlb_vmemmap.h"
 #include "models/v6_10/page_ref.h"
 
 namespace hvo {
 
-class V610Model final : public Model, public HugetlbDemoteOps {
+class V610Model final : public models::HugetlbFolio6x, public HugetlbDemoteOps {
  public:
-  static constexpr unsigned kReservedVmemmapPages = 1;  // HUGETLB_VMEMMAP_RESERVE_PAGES worth of pages
-  // The struct page holding the folio's hugetlb fields.
-  static constexpr uint64_t kHugetlbFieldsPage = 3;
   static const ModelInfo kInfo;
 
   V610Model(Machine& machine, std::set<std::string> reverts);
 
   [[nodiscard]] const ModelInfo& info() const override { return kInfo; }
-  [[nodiscard]] std::optional<Pfn> alloc_fresh_hugetlb_folio(HugetlbPool& pool, Gfp gfp) override;
-  [[nodiscard]] bool prep_new_hugetlb_folio(HugetlbPool& pool, Pfn head) override;
-  bool update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) override;
   [[nodiscard]] Pfn compound_head(Pfn pfn) override { return fake_heads_.compound_head(pfn); }
   [[nodiscard]] bool page_head(Pfn pfn) override { return fake_heads_.page_head(pfn); }
-  [[nodiscard]] bool page_huge(Pfn pfn) override;
   [[nodiscard]] bool get_page_unless_zero(Pfn pfn) override;
-  void memory_failure(HugetlbPool& pool, Pfn pfn) override;
   [[nodiscard]] bool vmemmap_optimized(Pfn head) override {
     return vmemmap_.folio_test_hugetlb_vmemmap_optimized(head);
   }
@@ -94,25 +86,21 @@ class V610Model final : public Model, public HugetlbDemoteOps {
   [[nodiscard]] bool batched_pool_resize() const;
   // update_and_free_pages_bulk()'s error path: bulk_vmemmap_restore_error().
   void bulk_vmemmap_restore_error(HugetlbPool& pool, std::vector<Pfn>& folio_list, std::vector<Pfn>& non_hvo_folios);
-  // init_new_hugetlb_folio(): the hugetlb mark and the hugetlb fields.
-  void init_new_hugetlb_folio(Pfn folio);
-  // The hugetlb fields torn down as the folio stops being hugetlb:
-  // page[3]->mapping is an ordinary tail's TAIL_MAPPING again.
-  void clear_hugetlb_folio_fields(Pfn folio);
-  // folio_clear_hugetlb_hwpoison(): "Move PageHWPoison flag from head page
-  // to the raw error pages, which makes any healthy subpages reusable."
-  void folio_clear_hugetlb_hwpoison(Pfn folio, std::optional<Pfn> raw);
-  // The folio's raw_hwp_page list (folio->_hugetlb_hwpoison): one entry,
-  // set by memory_failure() under hugetlb_lock when it dissolves a free
-  // folio, taken by update_and_free. Host state, the list's stand-in.
-  void note_raw_hwp_page(Pfn folio, Pfn page) EXCLUDES(raw_hwp_mu_);
-  [[nodiscard]] std::optional<Pfn> take_raw_hwp_page(Pfn folio) EXCLUDES(raw_hwp_mu_);
+  // The HugetlbFolio6x hooks: 6.10's HVO (hugetlb_vmemmap.h) and its
+  // folio_ref_freeze() (page_ref.h).
+  void hugetlb_vmemmap_optimize_folios(const Hstate& h, const std::vector<Pfn>& folio_list) override {
+    vmemmap_.hugetlb_vmemmap_optimize_folios(h, folio_list);
+  }
+  [[nodiscard]] bool hugetlb_vmemmap_restore_folio(const Hstate& h, Pfn folio) override {
+    return vmemmap_.hugetlb_vmemmap_restore_folio(h, folio);
+  }
+  [[nodiscard]] bool folio_ref_freeze(Pfn folio, int32_t count) override {
+    return page_ref_.folio_ref_freeze(folio, count);
+  }
 
   v6_10::HugetlbVmemmap vmemmap_;
   v5_18::FakeHeads fake_heads_;
   v6_10::PageRef page_ref_;
-  HostMutex raw_hwp_mu_;
-  std::map<Pfn, Pfn> raw_hwp_page_ GUARDED_BY(raw_hwp_mu_);
 };
 
 }  // namespace hvo

@@ -21,47 +21,40 @@
 //     checks"), and HVO makes no synchronize_rcu(); bd225530a4c7,
 //     c2a967f6ab0e and ref-acquire are gone with them.
 //   - From 6.10, unchanged: batched splits and remaps with deferred TLB
-//     flushes, PMD splits under init_mm.page_table_lock, frozen folios,
-//     the hugetlb mark set before optimizing and cleared after restoring,
-//     the hugetlb fields in page[3].
+//     flushes, PMD splits under init_mm.page_table_lock, and the folio's
+//     mm/hugetlb.c life cycle (models/common/hugetlb_folio_6x.h): frozen
+//     folios, the hugetlb mark set before optimizing and cleared after
+//     restoring, the hugetlb fields in page[3], memory_failure().
 //
 // Reverts: d8d55f5616cf and 3ce2c24cb68f (vmemmap_split.h), restore-wmb and
 // flush-before-free (vmemmap_remap.h, hugetlb_vmemmap.h), 32c877191e02,
-// d8f5f7e445f0 and 2b21624fc232 (below), tail-cmpxchg (vmemmap_tails.h).
+// d8f5f7e445f0 and 2b21624fc232 (models/common/hugetlb_folio_6x.h),
+// tail-cmpxchg (vmemmap_tails.h).
 #pragma once
 
-#include <map>
 #include <optional>
+#include <vector>
 
-#include "engine/host_mutex.h"
-#include "models/model.h"
+#include "models/common/hugetlb_folio_6x.h"
 #include "models/v7_1/hugetlb_vmemmap.h"
 
 namespace hvo {
 
-class V71Model final : public Model {
+class V71Model final : public models::HugetlbFolio6x {
  public:
-  static constexpr unsigned kReservedVmemmapPages = 1;  // the head's vmemmap page
-  // The struct page holding the folio's hugetlb fields (as in 6.10).
-  static constexpr uint64_t kHugetlbFieldsPage = 3;
   static const ModelInfo kInfo;
 
   V71Model(Machine& machine, std::set<std::string> reverts);
 
   [[nodiscard]] const ModelInfo& info() const override { return kInfo; }
-  [[nodiscard]] std::optional<Pfn> alloc_fresh_hugetlb_folio(HugetlbPool& pool, Gfp gfp) override;
-  [[nodiscard]] bool prep_new_hugetlb_folio(HugetlbPool& pool, Pfn head) override;
-  bool update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) override;
   // compound_head(): `info = READ_ONCE(page->compound_info); if (info & 1)
   // return page & info;` (the pointer encoding decoded too: the engine's
   // allocator writes it before prep_compound_tail() below rewrites it).
   [[nodiscard]] Pfn compound_head(Pfn pfn) override;
   // PageHead(): PG_head alone; no vmemmap page aliases a head any more.
   [[nodiscard]] bool page_head(Pfn pfn) override { return machine_.pages().test_flag(pfn, PG_head); }
-  [[nodiscard]] bool page_huge(Pfn pfn) override;
   // get_page_unless_zero(): page_ref_add_unless() of 7.1 is
   // atomic_add_unless(&page->_refcount, 1, 0), Model's default.
-  void memory_failure(HugetlbPool& pool, Pfn pfn) override;
   [[nodiscard]] bool vmemmap_optimized(Pfn head) override {
     return vmemmap_.folio_test_hugetlb_vmemmap_optimized(head);
   }
@@ -78,24 +71,19 @@ class V71Model final : public Model {
   [[nodiscard]] v7_1::HugetlbVmemmap& hugetlb_vmemmap() { return vmemmap_; }
 
  private:
+  // The HugetlbFolio6x hooks: 7.1's HVO (hugetlb_vmemmap.h) and
+  // prep_compound_tail().
+  void hugetlb_vmemmap_optimize_folios(const Hstate& h, const std::vector<Pfn>& folio_list) override {
+    vmemmap_.hugetlb_vmemmap_optimize_folios(h, folio_list);
+  }
+  [[nodiscard]] bool hugetlb_vmemmap_restore_folio(const Hstate& h, Pfn folio) override {
+    return vmemmap_.hugetlb_vmemmap_restore_folio(h, folio);
+  }
   // prep_compound_tail() of 7.1 for every tail: set_compound_head() writes
   // the order's mask.
-  void prep_compound_tails(Pfn folio, Order order);
-  // init_new_hugetlb_folio(): the hugetlb mark and the hugetlb fields.
-  void init_new_hugetlb_folio(Pfn folio);
-  // The hugetlb fields torn down as the folio stops being hugetlb.
-  void clear_hugetlb_folio_fields(Pfn folio);
-  // folio_clear_hugetlb_hwpoison(): the poison moved to the raw page.
-  void folio_clear_hugetlb_hwpoison(Pfn folio, std::optional<Pfn> raw);
-  // folio_ref_freeze(folio, count): atomic_cmpxchg(&_refcount, count, 0).
-  [[nodiscard]] bool folio_ref_freeze(Pfn folio, int32_t count);
-  // The folio's raw_hwp_page list (folio->_hugetlb_hwpoison), one entry.
-  void note_raw_hwp_page(Pfn folio, Pfn page) EXCLUDES(raw_hwp_mu_);
-  [[nodiscard]] std::optional<Pfn> take_raw_hwp_page(Pfn folio) EXCLUDES(raw_hwp_mu_);
+  void prep_compound_tails(Pfn folio, Order order) override;
 
   v7_1::HugetlbVmemmap vmemmap_;
-  HostMutex raw_hwp_mu_;
-  std::map<Pfn, Pfn> raw_hwp_page_ GUARDED_BY(raw_hwp_mu_);
 };
 
 }  // namespace hvo

@@ -1,0 +1,88 @@
+// The mm/hugetlb.c side of a HugeTLB folio's life as 6.10 and 7.1 share it:
+// allocation frozen (alloc_buddy_hugetlb_folio(), 2b21624fc232), the
+// hugetlb mark and fields (init_new_hugetlb_folio()) set before HVO
+// (d8f5f7e445f0), prep_and_add_allocated_folios(), the teardown in
+// __update_and_free_hugetlb_folio() with the mark cleared only after the
+// restore (32c877191e02), and memory_failure() of a hugetlb page with its
+// raw_hwp_page bookkeeping. 7.1's fake-head removal changed none of it.
+//
+// What differs between the two is a hook a model supplies:
+//   - the vmemmap work itself: hugetlb_vmemmap_optimize_folios() and
+//     hugetlb_vmemmap_restore_folio() (6.10: fake heads, static key,
+//     synchronize_rcu(); 7.1: the zone's shared tail page), and
+//     vmemmap_optimized();
+//   - compound_head() (6.10: fake-head aware; 7.1: the mask in
+//     compound_info), which page_huge() and memory_failure() go through;
+//   - prep_compound_tails(): 7.1's prep_compound_tail() rewrites every
+//     tail's compound_info as the order's mask; 6.10 keeps the pointers the
+//     engine's allocator wrote;
+//   - folio_ref_freeze(): the same atomic_cmpxchg() in both, 6.10 routes it
+//     through its page_ref.h.
+//
+// Reverts handled here, by the same name in both models: 2b21624fc232,
+// d8f5f7e445f0, 32c877191e02. Each model lists them in its ModelInfo.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "engine/host_mutex.h"
+#include "models/model.h"
+
+namespace hvo::models {
+
+class HugetlbFolio6x : public Model {
+ public:
+  // The vmemmap pages of a folio HVO keeps: the head's (both remap it onto
+  // a new page, which replaces the old one).
+  static constexpr unsigned kReservedVmemmapPages = 1;
+  // The struct page holding the folio's hugetlb fields (subpool, cgroup,
+  // cgroup rsvd, hwpoison list; _hugetlb_cgroup overlays ->mapping).
+  static constexpr uint64_t kHugetlbFieldsPage = 3;
+
+  HugetlbFolio6x(Machine& machine, std::set<std::string> reverts) : Model(machine, std::move(reverts)) {}
+
+  [[nodiscard]] std::optional<Pfn> alloc_fresh_hugetlb_folio(HugetlbPool& pool, Gfp gfp) override;
+  [[nodiscard]] bool prep_new_hugetlb_folio(HugetlbPool& pool, Pfn head) override;
+  bool update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) override;
+  [[nodiscard]] bool page_huge(Pfn pfn) override;
+  void memory_failure(HugetlbPool& pool, Pfn pfn) override;
+
+ protected:
+  // hugetlb_vmemmap_optimize_folios(h, folio_list) of the generation.
+  virtual void hugetlb_vmemmap_optimize_folios(const Hstate& h, const std::vector<Pfn>& folio_list) = 0;
+  // hugetlb_vmemmap_restore_folio(h, folio): false for -ENOMEM.
+  [[nodiscard]] virtual bool hugetlb_vmemmap_restore_folio(const Hstate& h, Pfn folio) = 0;
+  // prep_compound_tail() of the generation for every tail of a fresh folio,
+  // where it writes something other than the engine allocator's
+  // compound_head pointers. Nothing by default.
+  virtual void prep_compound_tails(Pfn folio, Order order) {
+    static_cast<void>(folio);
+    static_cast<void>(order);
+  }
+  // folio_ref_freeze(folio, count): atomic_cmpxchg(&_refcount, count, 0),
+  // fully ordered. True when the count was `count` and is now 0.
+  [[nodiscard]] virtual bool folio_ref_freeze(Pfn folio, int32_t count);
+
+  // init_new_hugetlb_folio(): the hugetlb mark and the hugetlb fields.
+  void init_new_hugetlb_folio(Pfn folio);
+
+ private:
+  // The hugetlb fields torn down as the folio stops being hugetlb:
+  // page[3]->mapping is an ordinary tail's TAIL_MAPPING again.
+  void clear_hugetlb_folio_fields(Pfn folio);
+  // folio_clear_hugetlb_hwpoison(): "Move PageHWPoison flag from head page
+  // to the raw error pages, which makes any healthy subpages reusable."
+  void folio_clear_hugetlb_hwpoison(Pfn folio, std::optional<Pfn> raw);
+  // The folio's raw_hwp_page list (folio->_hugetlb_hwpoison): one entry,
+  // set by memory_failure() under hugetlb_lock when it dissolves a free
+  // folio, taken by update_and_free. Host state, the list's stand-in.
+  void note_raw_hwp_page(Pfn folio, Pfn page) EXCLUDES(raw_hwp_mu_);
+  [[nodiscard]] std::optional<Pfn> take_raw_hwp_page(Pfn folio) EXCLUDES(raw_hwp_mu_);
+
+  HostMutex raw_hwp_mu_;
+  std::map<Pfn, Pfn> raw_hwp_page_ GUARDED_BY(raw_hwp_mu_);
+};
+
+}  // namespace hvo::models
