@@ -2,38 +2,21 @@
 
 #include "engine/struct_page.h"
 #include "engine/task.h"
+#include "models/common/hugetlb_vmemmap_6x.h"
 
 namespace hvo::v6_10 {
 
-namespace {
-constexpr uint64_t kHpgVmemmapOptimized = uint64_t{1} << HPG_vmemmap_optimized;
-// HUGETLB_VMEMMAP_RESERVE_SIZE: the head's vmemmap page.
-constexpr uint64_t kHugetlbVmemmapReserveSize = kPageSize;
-
-// hugetlb_vmemmap_size(h): the bytes of struct pages of one folio.
-uint64_t hugetlb_vmemmap_size(const Hstate& h) { return h.vmemmap_pages() * kPageSize; }
-// hugetlb_vmemmap_optimizable(h): something beyond the reserved page.
-bool hugetlb_vmemmap_optimizable(const Hstate& h) { return hugetlb_vmemmap_size(h) > kHugetlbVmemmapReserveSize; }
-
-// The three addresses of a folio's walk: [start, end) remapped, reuse the
-// head's vmemmap page (start - PAGE_SIZE).
-struct VmemmapRange {
-  VmemmapAddr start, end, reuse;
-};
-VmemmapRange vmemmap_range(const Hstate& h, Pfn folio) {
-  const VmemmapAddr vmemmap_start = pfn_to_page(folio);  // (unsigned long)&folio->page
-  return {vmemmap_start + kHugetlbVmemmapReserveSize, vmemmap_start + hugetlb_vmemmap_size(h), vmemmap_start};
-}
-}  // namespace
+using models::folio_clear_hugetlb_vmemmap_optimized;
+using models::folio_set_hugetlb_vmemmap_optimized;
+using models::vmemmap_range;
+using models::VmemmapRange;
 
 bool HugetlbVmemmap::folio_test_hugetlb_vmemmap_optimized(Pfn folio) {
-  return (m_.pages().load(folio, PageWord::kPrivate) & kHpgVmemmapOptimized) != 0;
+  return models::folio_test_hugetlb_vmemmap_optimized(m_.pages(), folio);
 }
 
 bool HugetlbVmemmap::vmemmap_should_optimize_folio(const Hstate& h, Pfn folio) {
-  if (folio_test_hugetlb_vmemmap_optimized(folio)) return false;
-  if (!vmemmap_optimize_enabled_.load(std::memory_order_relaxed)) return false;  // READ_ONCE()
-  return hugetlb_vmemmap_optimizable(h);
+  return models::vmemmap_should_optimize_folio(m_.pages(), vmemmap_optimize_enabled_, h, folio);
 }
 
 void HugetlbVmemmap::synchronize_rcu_in_wrapper() {
@@ -70,7 +53,7 @@ VmemmapResult HugetlbVmemmap::_hugetlb_vmemmap_optimize_folio(const Hstate& h, P
   // and modifications to struct pages associated with the hugetlb page
   // could be to the OLD struct pages. Set the vmemmap optimized flag here so
   // that it is copied to the new head page."
-  m_.pages().fetch_or(folio, PageWord::kPrivate, kHpgVmemmapOptimized);  // folio_set_hugetlb_vmemmap_optimized()
+  folio_set_hugetlb_vmemmap_optimized(m_.pages(), folio);
   const VmemmapRange r = vmemmap_range(h, folio);
   // "Remap the vmemmap virtual address range [@vmemmap_start, @vmemmap_end)
   // to the page which @vmemmap_reuse is mapped to. Add pages previously
@@ -79,7 +62,7 @@ VmemmapResult HugetlbVmemmap::_hugetlb_vmemmap_optimize_folio(const Hstate& h, P
   const VmemmapResult ret = remap_.vmemmap_remap_free(r.start, r.end, r.reuse, vmemmap_pages, flags);
   if (ret != VmemmapResult::kOk) {
     key_.static_branch_dec();
-    m_.pages().fetch_and(folio, PageWord::kPrivate, ~kHpgVmemmapOptimized);  // folio_clear_hugetlb_vmemmap_optimized()
+    folio_clear_hugetlb_vmemmap_optimized(m_.pages(), folio);
   }
   return ret;
 }
@@ -102,15 +85,7 @@ VmemmapResult HugetlbVmemmap::hugetlb_vmemmap_split_folio(const Hstate& h, Pfn f
 }
 
 void HugetlbVmemmap::flush_and_free(std::deque<Pfn>& vmemmap_pages) {
-  if (!fixes_.flush_before_free) {
-    // Reverted: the old pages go back to buddy while other CPUs may still
-    // hold translations of them (the remaps were not flushed).
-    remap_.free_vmemmap_page_list(vmemmap_pages);
-    m_.mmu().flush_tlb_all();
-    return;
-  }
-  m_.mmu().flush_tlb_all();
-  remap_.free_vmemmap_page_list(vmemmap_pages);
+  models::flush_and_free(m_, remap_, fixes_.flush_before_free, vmemmap_pages);
 }
 
 void HugetlbVmemmap::hugetlb_vmemmap_optimize_folios(const Hstate& h, const std::vector<Pfn>& folio_list) {
@@ -156,7 +131,7 @@ VmemmapResult HugetlbVmemmap::_hugetlb_vmemmap_restore_folio(const Hstate& h, Pf
   // vmemmap pages must be allocated and remapping."
   const VmemmapResult ret = remap_.vmemmap_remap_alloc(r.start, r.end, r.reuse, flags);
   if (ret == VmemmapResult::kOk) {
-    m_.pages().fetch_and(folio, PageWord::kPrivate, ~kHpgVmemmapOptimized);  // folio_clear_hugetlb_vmemmap_optimized()
+    folio_clear_hugetlb_vmemmap_optimized(m_.pages(), folio);
     // Off only now: no fake head of this folio is left.
     key_.static_branch_dec();
   }

@@ -2,35 +2,21 @@
 
 #include "engine/struct_page.h"
 #include "engine/task.h"
+#include "models/common/hugetlb_vmemmap_6x.h"
 
 namespace hvo::v7_1 {
 
-namespace {
-constexpr uint64_t kHpgVmemmapOptimized = uint64_t{1} << HPG_vmemmap_optimized;
-// HUGETLB_VMEMMAP_RESERVE_SIZE: the head's vmemmap page.
-constexpr uint64_t kHugetlbVmemmapReserveSize = kPageSize;
-
-uint64_t hugetlb_vmemmap_size(const Hstate& h) { return h.vmemmap_pages() * kPageSize; }
-bool hugetlb_vmemmap_optimizable(const Hstate& h) { return hugetlb_vmemmap_size(h) > kHugetlbVmemmapReserveSize; }
-
-// [start, end) remapped onto the shared tail page; reuse: the head's page.
-struct VmemmapRange {
-  VmemmapAddr start, end, reuse;
-};
-VmemmapRange vmemmap_range(const Hstate& h, Pfn folio) {
-  const VmemmapAddr vmemmap_start = pfn_to_page(folio);  // (unsigned long)&folio->page
-  return {vmemmap_start + kHugetlbVmemmapReserveSize, vmemmap_start + hugetlb_vmemmap_size(h), vmemmap_start};
-}
-}  // namespace
+using models::folio_clear_hugetlb_vmemmap_optimized;
+using models::folio_set_hugetlb_vmemmap_optimized;
+using models::vmemmap_range;
+using models::VmemmapRange;
 
 bool HugetlbVmemmap::folio_test_hugetlb_vmemmap_optimized(Pfn folio) {
-  return (m_.pages().load(folio, PageWord::kPrivate) & kHpgVmemmapOptimized) != 0;
+  return models::folio_test_hugetlb_vmemmap_optimized(m_.pages(), folio);
 }
 
 bool HugetlbVmemmap::vmemmap_should_optimize_folio(const Hstate& h, Pfn folio) {
-  if (folio_test_hugetlb_vmemmap_optimized(folio)) return false;
-  if (!vmemmap_optimize_enabled_.load(std::memory_order_relaxed)) return false;  // READ_ONCE()
-  return hugetlb_vmemmap_optimizable(h);
+  return models::vmemmap_should_optimize_folio(m_.pages(), vmemmap_optimize_enabled_, h, folio);
 }
 
 // --- optimizing -------------------------------------------------------------------------
@@ -46,11 +32,11 @@ VmemmapResult HugetlbVmemmap::_hugetlb_vmemmap_optimize_folio(const Hstate& h, P
   // "Very Subtle": with VMEMMAP_REMAP_NO_TLB_FLUSH, accesses until the
   // batch's flush may still reach the OLD head page; the flag is set before
   // the head page is copied so that the copy carries it.
-  m_.pages().fetch_or(folio, PageWord::kPrivate, kHpgVmemmapOptimized);  // folio_set_hugetlb_vmemmap_optimized()
+  folio_set_hugetlb_vmemmap_optimized(m_.pages(), folio);
   const VmemmapRange r = vmemmap_range(h, folio);
   const VmemmapResult ret = remap_.vmemmap_remap_free(r.start, r.end, r.reuse, *vmemmap_tail, vmemmap_pages, flags);
   if (ret != VmemmapResult::kOk)
-    m_.pages().fetch_and(folio, PageWord::kPrivate, ~kHpgVmemmapOptimized);  // folio_clear_hugetlb_vmemmap_optimized()
+    folio_clear_hugetlb_vmemmap_optimized(m_.pages(), folio);
   return ret;
 }
 
@@ -70,15 +56,7 @@ VmemmapResult HugetlbVmemmap::hugetlb_vmemmap_split_folio(const Hstate& h, Pfn f
 }
 
 void HugetlbVmemmap::flush_and_free(std::deque<Pfn>& vmemmap_pages) {
-  if (!fixes_.flush_before_free) {
-    // Reverted: the old pages go back to buddy while other CPUs may still
-    // hold translations of them (the remaps were not flushed).
-    remap_.free_vmemmap_page_list(vmemmap_pages);
-    m_.mmu().flush_tlb_all();
-    return;
-  }
-  m_.mmu().flush_tlb_all();
-  remap_.free_vmemmap_page_list(vmemmap_pages);
+  models::flush_and_free(m_, remap_, fixes_.flush_before_free, vmemmap_pages);
 }
 
 void HugetlbVmemmap::hugetlb_vmemmap_optimize_folios(const Hstate& h, const std::vector<Pfn>& folio_list) {
@@ -115,7 +93,7 @@ VmemmapResult HugetlbVmemmap::_hugetlb_vmemmap_restore_folio(const Hstate& h, Pf
   const VmemmapRange r = vmemmap_range(h, folio);
   const VmemmapResult ret = remap_.vmemmap_remap_alloc(r.start, r.end, r.reuse, *vmemmap_tail, flags);
   if (ret == VmemmapResult::kOk)
-    m_.pages().fetch_and(folio, PageWord::kPrivate, ~kHpgVmemmapOptimized);  // folio_clear_hugetlb_vmemmap_optimized()
+    folio_clear_hugetlb_vmemmap_optimized(m_.pages(), folio);
   return ret;
 }
 
