@@ -19,81 +19,18 @@
 #include "engine/pte.h"
 #include "engine/struct_page.h"
 #include "models/v6_10/v6_10_model.h"
+#include "tests/models/pool_6x_scenarios.h"
 #include "tests/models/pool_fixture.h"
+#include "tests/models/pool_interleaving.h"
 
 namespace hvo {
 namespace {
 
-using testing::PoolWorld;
+// The pool fixture, its forced interleavings and the scenarios 6.10 and
+// 7.1 share (pool_fixture.h, pool_interleaving.h, pool_6x_scenarios.h).
+using namespace testing;
 
 V610Model& v610(PoolWorld& w) { return dynamic_cast<V610Model&>(*w.model); }
-std::string first_violation(PoolWorld& w) {
-  const std::vector<Violation> v = w.machine.violations().snapshot();
-  return v.empty() ? "" : v.front().to_string();
-}
-uint64_t count(PoolWorld& w, ViolationKind k) { return w.machine.violations().count(k); }
-std::optional<Violation> first_of(PoolWorld& w, ViolationKind k) {
-  for (const Violation& v : w.machine.violations().snapshot())
-    if (v.kind == k) return v;
-  return std::nullopt;
-}
-Pfn only_folio(PoolWorld& w) {
-  EXPECT_EQ(w.pool->folios().size(), 1u);
-  return w.pool->folios().at(0).head;
-}
-// Whether the current task is inside `name` (at any depth).
-bool in_operation(std::string_view name) {
-  const Task& t = current();
-  for (int i = 0; i < std::min(t.nr_operations, Task::kMaxOperations); ++i)
-    if (t.operations[i] == name) return true;
-  return false;
-}
-// Runs f as a task of another CPU, nested on this OS thread.
-void on_cpu(unsigned cpu, const std::function<void()>& f) {
-  Task t{CpuId(cpu)};
-  TaskScope scope(t);
-  f();
-}
-
-// A schedule hook that runs a script: each step's action once, at the first
-// schedule point (after the previous step's) its condition accepts.
-class Script : public ScheduleHook {
- public:
-  struct Step {
-    std::function<bool(const SchedulePoint&)> when;
-    std::function<void(const SchedulePoint&)> action;
-  };
-  explicit Script(std::vector<Step> steps) : steps_(std::move(steps)) {}
-  void point(const SchedulePoint& p) override {
-    if (next_ >= steps_.size() || !steps_[next_].when(p)) return;
-    Step& s = steps_[next_++];
-    s.action(p);
-  }
-  void blocked(const SchedulePoint&) override {}
-  [[nodiscard]] bool done() const { return next_ == steps_.size(); }
-
- private:
-  std::vector<Step> steps_;
-  size_t next_ = 0;
-};
-
-// The point where vmemmap_remap_free() copies the head's vmemmap page into
-// the new head page: the folio's struct pages are still mapped as before,
-// the split and its flush are done. Its address is the head's struct page.
-bool at_head_copy(const SchedulePoint& p) {
-  return p.event == SchedEvent::kMemCopy && current().operation == "vmemmap_remap_free";
-}
-Pfn head_of_copy(const SchedulePoint& p) { return page_to_pfn(VmemmapAddr(p.address)); }
-
-// Runs a grow by one folio on CPU 0 with the script installed.
-void grow_one_with(PoolWorld& w, Script& script) {
-  w.task.hook = &script;
-  const uint64_t nr = w.pool->counters().nr_huge_pages;
-  EXPECT_EQ(w.pool->set_max_huge_pages(nr + 1), nr + 1);
-  w.task.hook = nullptr;
-  EXPECT_TRUE(script.done()) << "the forced interleaving did not happen";
-}
-
 // --- the head page, the savings, the shape ----------------------------------------------
 
 class V610HeadPageTest : public ::testing::TestWithParam<Hstate> {};
@@ -442,21 +379,6 @@ TEST(V610FrozenTest, ASpeculativeReferenceBeforeTheFreezeMakesTheAllocationRetry
   EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
 }
 
-// 2b21624fc232: a speculative get_page_unless_zero() on the head runs
-// between the copy of the head's vmemmap page and the switch of its PTE.
-struct LostUpdate {
-  Pfn head{0};
-  bool got = false;
-};
-LostUpdate reference_the_head_during_its_copy(PoolWorld& w) {
-  LostUpdate r;
-  Script script({{at_head_copy, [&](const SchedulePoint& p) { r.head = head_of_copy(p); }},
-                 {[](const SchedulePoint&) { return true; },  // the next point: the copy is done
-                  [&](const SchedulePoint&) { on_cpu(1, [&] { r.got = w.model->get_page_unless_zero(r.head); }); }}});
-  grow_one_with(w, script);
-  return r;
-}
-
 TEST(V610FrozenTest, B2b21624fc232AFrozenHeadTakesNoReferenceWhileItIsCopied) {
   PoolWorld w("v6.10", kHstate2M);
   const LostUpdate r = reference_the_head_during_its_copy(w);
@@ -484,28 +406,6 @@ TEST(V610FrozenTest, B2b21624fc232RevertedTheReferenceGoesToTheOldHeadPageAndIsL
 }
 
 // --- flush-before-free ------------------------------------------------------------------------------
-
-// CPU 1 reads an aligned tail's struct page just before the remap (its TLB
-// caches the translation to the old frame), and again as soon as that old
-// frame has been freed.
-struct StaleTlb {
-  Pfn head{0};
-  Pfn old_frame{0};
-};
-StaleTlb read_a_tail_across_the_free(PoolWorld& w) {
-  StaleTlb r;
-  auto read_tail = [&] { on_cpu(1, [&] { (void)w.machine.pages().load(r.head + 64, PageWord::kCompoundHead); }); };
-  Script script({{at_head_copy,
-                  [&](const SchedulePoint& p) {
-                    r.head = head_of_copy(p);
-                    r.old_frame = w.machine.page_tables().walk(pfn_to_page(r.head) + kPageSize).frame;
-                    read_tail();
-                  }},
-                 {[&](const SchedulePoint&) { return w.machine.mem().state(r.old_frame) == FrameState::kFree; },
-                  [&](const SchedulePoint&) { read_tail(); }}});
-  grow_one_with(w, script);
-  return r;
-}
 
 TEST(V610FlushBeforeFreeTest, TheBatchFlushesBeforeTheOldPagesAreFreed) {
   PoolWorld w("v6.10", kHstate2M);
@@ -702,19 +602,6 @@ TEST(V610RefAcquireTest, RevertedTheFakeHeadCheckComesFirstAndTheRefcountLoadIsR
 
 // --- the hugetlb mark: d8f5f7e445f0 and 32c877191e02 ----------------------------------------------------
 
-constexpr uint64_t kPoisonedTail = 64 + 5;  // a tail in a read-only vmemmap page
-
-// memory_failure() on a tail (CPU 1) right after the new folio's vmemmap
-// was optimized, before the pool has it.
-Pfn memory_failure_right_after_hvo(PoolWorld& w) {
-  Pfn head{0};
-  Script script({{at_head_copy, [&](const SchedulePoint& p) { head = head_of_copy(p); }},
-                 {[](const SchedulePoint&) { return in_operation("free_vmemmap_page_list"); },
-                  [&](const SchedulePoint&) { on_cpu(1, [&] { w.model->memory_failure(*w.pool, head + kPoisonedTail); }); }}});
-  grow_one_with(w, script);
-  return head;
-}
-
 TEST(V610HugetlbMarkTest, D8f5f7e445f0TheMarkIsSetBeforeHvo) {
   PoolWorld w("v6.10", kHstate2M);
   (void)memory_failure_right_after_hvo(w);
@@ -727,24 +614,6 @@ TEST(V610HugetlbMarkTest, D8f5f7e445f0RevertedMemoryFailureWritesAReadOnlyTail) 
   const Pfn head = memory_failure_right_after_hvo(w);
   ASSERT_EQ(count(w, ViolationKind::kRoTailWrite), 1u) << first_violation(w);
   EXPECT_EQ(first_of(w, ViolationKind::kRoTailWrite)->pfn, head + kPoisonedTail);
-}
-
-// memory_failure() on a tail (CPU 1) as the shrink starts restoring the
-// folio's vmemmap.
-Pfn memory_failure_as_the_restore_starts(PoolWorld& w) {
-  w.pool->set_max_huge_pages(1);
-  const Pfn head = only_folio(w);
-  // The batched restore of update_and_free_pages_bulk(), or (a fix older
-  // than 6.7 reverted) the single-folio one.
-  Script script({{[](const SchedulePoint&) {
-                    return in_operation("hugetlb_vmemmap_restore_folios") || in_operation("hugetlb_vmemmap_restore_folio");
-                  },
-                  [&](const SchedulePoint&) { on_cpu(1, [&] { w.model->memory_failure(*w.pool, head + kPoisonedTail); }); }}});
-  w.task.hook = &script;
-  w.pool->set_max_huge_pages(0);
-  w.task.hook = nullptr;
-  EXPECT_TRUE(script.done());
-  return head;
 }
 
 TEST(V610HugetlbMarkTest, C32c877191e02TheMarkIsClearedOnlyAfterTheRestore) {

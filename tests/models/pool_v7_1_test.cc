@@ -22,95 +22,35 @@
 #include "engine/struct_page.h"
 #include "models/v7_1/v7_1_model.h"
 #include "models/v7_1/vmemmap_tails.h"
+#include "tests/models/pool_6x_scenarios.h"
 #include "tests/models/pool_fixture.h"
+#include "tests/models/pool_interleaving.h"
 
 namespace hvo {
 namespace {
 
-using testing::PoolWorld;
+// The pool fixture, its forced interleavings and the scenarios 6.10 and
+// 7.1 share (pool_fixture.h, pool_interleaving.h, pool_6x_scenarios.h).
+using namespace testing;
 
 // Memory described by one vmemmap PMD: 2 MiB of struct pages = 32768 pfns.
 constexpr uint64_t kPfnsPerVmemmapPmd = kPmdSize / kStructPageSize;
 
 V71Model& v71(PoolWorld& w) { return dynamic_cast<V71Model&>(*w.model); }
-std::string first_violation(PoolWorld& w) {
-  const std::vector<Violation> v = w.machine.violations().snapshot();
-  return v.empty() ? "" : v.front().to_string();
-}
-uint64_t count(PoolWorld& w, ViolationKind k) { return w.machine.violations().count(k); }
 uint64_t broken(PoolWorld& w, Invariant inv) {
   uint64_t n = 0;
   for (const Violation& v : w.machine.violations().snapshot()) n += v.invariant == inv ? 1 : 0;
   return n;
 }
-std::optional<Violation> first_of(PoolWorld& w, ViolationKind k) {
-  for (const Violation& v : w.machine.violations().snapshot())
-    if (v.kind == k) return v;
-  return std::nullopt;
-}
-Pfn only_folio(PoolWorld& w) {
-  EXPECT_EQ(w.pool->folios().size(), 1u);
-  return w.pool->folios().at(0).head;
-}
 uint64_t page_table_frames(PoolWorld& w) { return w.machine.summary().page_table_frames; }
 SoftWalk vmemmap_page(PoolWorld& w, Pfn head, uint64_t i) {
   return w.machine.page_tables().walk(pfn_to_page(head) + i * kPageSize);
 }
-// Whether the current task is inside `name` (at any depth).
-bool in_operation(std::string_view name) {
-  const Task& t = current();
-  for (int i = 0; i < std::min(t.nr_operations, Task::kMaxOperations); ++i)
-    if (t.operations[i] == name) return true;
-  return false;
-}
-// Runs f as a task of another CPU, nested on this OS thread.
-void on_cpu(unsigned cpu, const std::function<void()>& f) {
-  Task t{CpuId(cpu)};
-  TaskScope scope(t);
-  f();
-}
-
-// A schedule hook that runs a script: each step's action once, at the first
-// schedule point (after the previous step's) its condition accepts.
-class Script : public ScheduleHook {
- public:
-  struct Step {
-    std::function<bool(const SchedulePoint&)> when;
-    std::function<void(const SchedulePoint&)> action;
-  };
-  explicit Script(std::vector<Step> steps) : steps_(std::move(steps)) {}
-  void point(const SchedulePoint& p) override {
-    if (next_ >= steps_.size() || !steps_[next_].when(p)) return;
-    Step& s = steps_[next_++];
-    s.action(p);
-  }
-  void blocked(const SchedulePoint&) override {}
-  [[nodiscard]] bool done() const { return next_ == steps_.size(); }
-
- private:
-  std::vector<Step> steps_;
-  size_t next_ = 0;
-};
-
-// The copy of the head's vmemmap page into its new private page: the split
-// and the shared tail lookup are done, nothing is remapped yet.
-bool at_head_copy(const SchedulePoint& p) {
-  return p.event == SchedEvent::kMemCopy && current().operation == "vmemmap_remap_free";
-}
-Pfn head_of_copy(const SchedulePoint& p) { return page_to_pfn(VmemmapAddr(p.address)); }
 // The install of a shared tail page: the cmpxchg() (or WRITE_ONCE()) on
 // zone->vmemmap_tails[], the only kAtomic point of vmemmap_get_tail() that
 // carries a value.
 bool at_tail_install(const SchedulePoint& p) {
   return p.event == SchedEvent::kAtomic && p.value != 0 && current().operation == "vmemmap_get_tail";
-}
-
-void grow_one_with(PoolWorld& w, Script& script) {
-  w.task.hook = &script;
-  const uint64_t nr = w.pool->counters().nr_huge_pages;
-  EXPECT_EQ(w.pool->set_max_huge_pages(nr + 1), nr + 1);
-  w.task.hook = nullptr;
-  EXPECT_TRUE(script.done()) << "the forced interleaving did not happen";
 }
 
 // --- the shape: a private head page, the zone's shared tail page, the savings -------------------
@@ -424,27 +364,6 @@ TEST(V71RestoreTest, RestoreWmbRevertedNoFenceBeforeTheRestoredPte) {
 
 // --- flush-before-free ------------------------------------------------------------------------------
 
-// CPU 1 reads a tail's struct page in vmemmap page 1 just before the remap
-// (its TLB caches the old frame), and again as soon as that frame is freed.
-struct StaleTlb {
-  Pfn head{0};
-  Pfn old_frame{0};
-};
-StaleTlb read_a_tail_across_the_free(PoolWorld& w) {
-  StaleTlb r;
-  auto read_tail = [&] { on_cpu(1, [&] { (void)w.machine.pages().load(r.head + 64, PageWord::kCompoundHead); }); };
-  Script script({{at_head_copy,
-                  [&](const SchedulePoint& p) {
-                    r.head = head_of_copy(p);
-                    r.old_frame = vmemmap_page(w, r.head, 1).frame;
-                    read_tail();
-                  }},
-                 {[&](const SchedulePoint&) { return w.machine.mem().state(r.old_frame) == FrameState::kFree; },
-                  [&](const SchedulePoint&) { read_tail(); }}});
-  grow_one_with(w, script);
-  return r;
-}
-
 TEST(V71FlushBeforeFreeTest, TheBatchFlushesBeforeTheOldPagesAreFreed) {
   PoolWorld w("v7.1", kHstate2M);
   (void)read_a_tail_across_the_free(w);
@@ -464,17 +383,6 @@ TEST(V71FlushBeforeFreeTest, RevertedAStaleTlbEntryReachesTheFreedFrame) {
 
 // --- the hugetlb mark: d8f5f7e445f0 and 32c877191e02 ----------------------------------------------------
 
-constexpr uint64_t kPoisonedTail = 64 + 5;  // a tail in vmemmap page 1: the shared page once optimized
-
-Pfn memory_failure_right_after_hvo(PoolWorld& w) {
-  Pfn head{0};
-  Script script({{at_head_copy, [&](const SchedulePoint& p) { head = head_of_copy(p); }},
-                 {[](const SchedulePoint&) { return in_operation("free_vmemmap_page_list"); },
-                  [&](const SchedulePoint&) { on_cpu(1, [&] { w.model->memory_failure(*w.pool, head + kPoisonedTail); }); }}});
-  grow_one_with(w, script);
-  return head;
-}
-
 TEST(V71HugetlbMarkTest, D8f5f7e445f0TheMarkIsSetBeforeHvo) {
   PoolWorld w("v7.1", kHstate2M);
   (void)memory_failure_right_after_hvo(w);
@@ -489,18 +397,6 @@ TEST(V71HugetlbMarkTest, D8f5f7e445f0RevertedMemoryFailureWritesTheSharedTail) {
   const Violation v = *first_of(w, ViolationKind::kRoTailWrite);
   EXPECT_EQ(v.pfn, head + kPoisonedTail);
   EXPECT_EQ(v.frame, w.model->shared_tail_page(kHstate2M));  // every folio's tail, had it succeeded
-}
-
-Pfn memory_failure_as_the_restore_starts(PoolWorld& w) {
-  w.pool->set_max_huge_pages(1);
-  const Pfn head = only_folio(w);
-  Script script({{[](const SchedulePoint&) { return in_operation("hugetlb_vmemmap_restore_folio"); },
-                  [&](const SchedulePoint&) { on_cpu(1, [&] { w.model->memory_failure(*w.pool, head + kPoisonedTail); }); }}});
-  w.task.hook = &script;
-  w.pool->set_max_huge_pages(0);
-  w.task.hook = nullptr;
-  EXPECT_TRUE(script.done());
-  return head;
 }
 
 TEST(V71HugetlbMarkTest, C32c877191e02TheMarkIsClearedOnlyAfterTheRestore) {
@@ -530,21 +426,6 @@ TEST(V71HugetlbMarkTest, MemoryFailureOnAFreeFolioDissolvesItAndPoisonsTheRawPag
 }
 
 // --- 2b21624fc232: frozen folios ---------------------------------------------------------------------------
-
-// A speculative get_page_unless_zero() on the head between the copy of the
-// head's vmemmap page and the switch of its PTE.
-struct LostUpdate {
-  Pfn head{0};
-  bool got = false;
-};
-LostUpdate reference_the_head_during_its_copy(PoolWorld& w) {
-  LostUpdate r;
-  Script script({{at_head_copy, [&](const SchedulePoint& p) { r.head = head_of_copy(p); }},
-                 {[](const SchedulePoint&) { return true; },  // the next point: the copy is done
-                  [&](const SchedulePoint&) { on_cpu(1, [&] { r.got = w.model->get_page_unless_zero(r.head); }); }}});
-  grow_one_with(w, script);
-  return r;
-}
 
 TEST(V71FrozenTest, B2b21624fc232AFrozenHeadTakesNoReferenceWhileItIsCopied) {
   PoolWorld w("v7.1", kHstate2M);
