@@ -59,10 +59,13 @@ void resize(ActorWorld& w, Rng& rng) {
   (void)w.pool.set_max_huge_pages(target);
 }
 
-void own(ActorWorld& w, Rng& rng, ActorCounters& c) {
-  OperationScope op("hugetlb_owner");
+// alloc_hugetlb_folio() (which unfreezes the folio's refcount to 1) and
+// what an owner does with it once mapped: get_page() and its writes to the
+// head and first tails. The owner holds the folio until
+// give_back_hugetlb_folio().
+std::optional<Pfn> take_hugetlb_folio(ActorWorld& w, Rng& rng, ActorCounters& c) {
   std::optional<Pfn> head = w.pool.alloc_hugetlb_folio();
-  if (!head) return;
+  if (!head) return std::nullopt;
   ++c.folios_owned;
   StructPageAccess& pages = w.machine.pages();
   pages.add_return32(*head, PageWord32::kRefcount, 1);  // get_page()
@@ -70,11 +73,21 @@ void own(ActorWorld& w, Rng& rng, ActorCounters& c) {
   pages.add_return32(*head + 1, PageWord32::kMapcount, 1);
   pages.set_flag(*head, PG_dirty);                            // set_page_dirty()
   pages.store(*head + 2, PageWord::kPrivate, rng.next() | 1);  // hugetlb cgroup pointer
-  pages.store(*head + 2, PageWord::kPrivate, 0);
-  pages.clear_flag(*head, PG_dirty);
-  pages.add_return32(*head + 1, PageWord32::kMapcount, -1);
-  w.model.put_page(w.pool, *head);  // the extra reference
-  w.model.put_page(w.pool, *head);  // the allocation's: free_huge_folio() back to the pool
+  return head;
+}
+
+void give_back_hugetlb_folio(ActorWorld& w, Pfn head) {
+  StructPageAccess& pages = w.machine.pages();
+  pages.store(head + 2, PageWord::kPrivate, 0);
+  pages.clear_flag(head, PG_dirty);
+  pages.add_return32(head + 1, PageWord32::kMapcount, -1);
+  w.model.put_page(w.pool, head);  // the extra reference
+  w.model.put_page(w.pool, head);  // the allocation's: free_huge_folio() back to the pool
+}
+
+void own(ActorWorld& w, Rng& rng, ActorCounters& c) {
+  OperationScope op("hugetlb_owner");
+  if (const std::optional<Pfn> head = take_hugetlb_folio(w, rng, c)) give_back_hugetlb_folio(w, *head);
 }
 
 // stable_page_flags() of one pfn, checked as the kernel's hugepage-vmemmap
@@ -298,6 +311,48 @@ void walk_compound(ActorWorld& w, Rng& rng) {
   }
 }
 
+// A hugetlb user that maps a fresh hugepage while the pool grows: nr_hugepages
+// = nr + 1 (the new folio is made and optimized while frozen, then sits free
+// in the pool at refcount 0), alloc_hugetlb_folio() takes a folio
+// (folio_ref_unfreeze(folio, 1): its count, which every fake head of an
+// optimized folio reads too, is no longer 0), and the owner holds it while
+// nr_hugepages = nr + 2 makes the next folio (its synchronize_rcu() waits for
+// the speculative walkers inside rcu_read_lock()), then gives it back.
+void grow_owner(ActorWorld& w, Rng& rng, ActorCounters& c) {
+  OperationScope op("hugetlb_owner");
+  grow(w);
+  const std::optional<Pfn> head = take_hugetlb_folio(w, rng, c);
+  grow(w);
+  if (head) give_back_hugetlb_folio(w, *head);
+}
+
+// A speculative PFN walker that meets the PAGE_SIZE-aligned tails of
+// hugepage-backed blocks (in the pool, or being made), again and again: the
+// first struct page of each of a block's vmemmap pages after the head's,
+// which from 5.18 HVO maps read-only onto the head's page, so that each
+// reads as a "fake head" with the head's flags and _refcount. It calls
+// get_page_unless_zero() on them, page_ref_add_unless()'s checks being all
+// that stands between it and a write to a read-only struct page (fix 9:
+// they must read _refcount, with acquire, before the fake-head check), and
+// drops any reference it gets. Each reference goes to a block picked
+// afresh, any hugepage-sized block when none holds hugepage data (the
+// walker scans memory whatever it holds).
+constexpr unsigned kAlignedTailRefs = 256;
+
+void speculative_ref_aligned_tail(ActorWorld& w, Rng& rng, ActorCounters& c) {
+  OperationScope op("speculative_ref");
+  const uint64_t n = w.pool.hstate().nr_pages();
+  constexpr uint64_t kStructPagesPerVmemmapPage = kPageSize / kStructPageSize;
+  const uint64_t vmemmap_pages = n / kStructPagesPerVmemmapPage;
+  for (unsigned i = 0; i < kAlignedTailRefs; ++i) {
+    const Pfn head = pick_huge_head(w, rng).value_or(Pfn(rng.below(w.machine.mem().nr_frames() / n) * n));
+    const Pfn tail = head + kStructPagesPerVmemmapPage * (1 + rng.below(vmemmap_pages - 1));
+    if (!w.model.get_page_unless_zero(tail)) continue;
+    ++c.speculative_refs;
+    w.model.put_page(w.pool, tail);
+  }
+}
+
 // echo N > /proc/sys/vm/hugetlb_optimize_vmemmap, on a model that has
 // the sysctl (6.x); elsewhere nothing.
 void hvo_sysctl(ActorWorld& w, Rng& rng) {
@@ -329,6 +384,8 @@ void run_actor(ActorKind kind, ActorWorld& w, Rng& rng, ActorCounters& c) {
     case ActorKind::kOrder0User: use_order0_pages(w); return;
     case ActorKind::kCompactionScan: compaction_scan(w, rng, c); return;
     case ActorKind::kCompoundWalker: walk_compound(w, rng); return;
+    case ActorKind::kGrowOwner: grow_owner(w, rng, c); return;
+    case ActorKind::kSpeculativeRefAlignedTail: speculative_ref_aligned_tail(w, rng, c); return;
   }
 }
 

@@ -15,7 +15,10 @@
 // struct pages through the TLB), order0-user (a pageblock of order-0 pages
 // allocated and freed), compaction-scan (speculative references over
 // such pages) and compound-walker (compound_head() of the pfns of one
-// hugepage-backed block, checked against the block: restores under it).
+// hugepage-backed block, checked against the block: restores under it),
+// grow-owner (grows the pool and holds a hugepage it takes while growing it
+// again) and speculative-ref-aligned-tail (get_page_unless_zero() on the
+// fake heads of a hugepage-backed block).
 #pragma once
 
 #include <array>

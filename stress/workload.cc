@@ -19,6 +19,8 @@ std::string_view to_string(ActorKind k) {
     case ActorKind::kCompactionScan: return "compaction-scan";
     case ActorKind::kDemote: return "demote";
     case ActorKind::kCompoundWalker: return "compound-walker";
+    case ActorKind::kGrowOwner: return "grow-owner";
+    case ActorKind::kSpeculativeRefAlignedTail: return "speculative-ref-aligned-tail";
   }
   return "?";
 }
@@ -26,7 +28,7 @@ std::string_view to_string(ActorKind k) {
 const std::vector<Workload>& all_workloads() {
   // The weights, by ActorKind in declaration order:
   //   resizer owner walker spec mf dissolve | grow mf-huge spec-head sysctl block-walker order0 compaction demote
-  //   compound-walker
+  //   compound-walker grow-owner spec-aligned-tail
   // (trailing zeros may be left out)
   static const std::vector<Workload> workloads = {
       {"mixed", "every actor: pool resizing, owners, PFN walkers, speculative references, memory_failure, dissolve",
@@ -62,6 +64,13 @@ const std::vector<Workload>& all_workloads() {
        "ones being restored included, and check that every tail names its own block's head",
        {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
        {{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}}},
+      {"owner-tail-ref",
+       "CPU 0 (and every other even CPU) grows the pool by one hugepage, takes it as an owner (unfrozen to 1) and "
+       "holds it while growing the pool again; the odd CPUs take speculative references, get_page_unless_zero(), "
+       "on the PAGE_SIZE-aligned tails (fake heads once optimized) of hugepage-backed blocks, the ones being made "
+       "included",
+       {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1},
+       {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}}},
       {"demote", "1 GiB hugepages demoted into 2 MiB ones (batched HVO) against resizing, owners, walkers, speculative refs",
        {30, 15, 25, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15}},
   };

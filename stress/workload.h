@@ -27,8 +27,11 @@ enum class ActorKind : uint8_t {
   kCompactionScan,  // compaction's migrate scanner: speculative references over pfns holding order-0 pages
   kDemote,          // demotes a 1 GiB hugepage into 2 MiB ones, uses one, gives them back (stress/demote_actor.h)
   kCompoundWalker,  // reads compound_head() of the pfns of one hugepage-backed block and checks whom they name
+  kGrowOwner,       // grows the pool by one hugepage, takes one as an owner and holds it while growing the pool again
+  kSpeculativeRefAlignedTail,  // get_page_unless_zero() + put_page() on the PAGE_SIZE-aligned tails of a
+                               // hugepage-backed block, repeatedly
 };
-inline constexpr int kNumActorKinds = 15;
+inline constexpr int kNumActorKinds = 17;
 
 [[nodiscard]] std::string_view to_string(ActorKind k);
 

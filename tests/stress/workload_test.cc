@@ -3,7 +3,9 @@
 // do what the scenarios rely on (the order-0 user's pageblock is the next
 // hugepage, the compaction scanner takes and drops a reference on every
 // in-use page, the block walker reads a hugepage's struct pages through its
-// CPU's TLB, the compound walker reports a tail that names another head).
+// CPU's TLB, the compound walker reports a tail that names another head,
+// the grow-owner holds a hugepage across a second grow, the aligned-tail
+// walker's references reach an optimized folio's fake heads).
 #include <gtest/gtest.h>
 
 #include <set>
@@ -62,6 +64,14 @@ TEST(WorkloadTest, RestoreWalkGivesTheEvenCpusTheResizerAndTheOddOnesTheCompound
   EXPECT_EQ(picks_on_cpu(*w, 0), std::set<ActorKind>{ActorKind::kResizer});
   EXPECT_EQ(picks_on_cpu(*w, 1), std::set<ActorKind>{ActorKind::kCompoundWalker});
   EXPECT_EQ(picks_on_cpu(*w, 2), std::set<ActorKind>{ActorKind::kResizer});
+}
+
+TEST(WorkloadTest, OwnerTailRefGivesTheEvenCpusTheGrowOwnerAndTheOddOnesTheAlignedTailWalker) {
+  const Workload* w = find_workload("owner-tail-ref");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(picks_on_cpu(*w, 0), std::set<ActorKind>{ActorKind::kGrowOwner});
+  EXPECT_EQ(picks_on_cpu(*w, 1), std::set<ActorKind>{ActorKind::kSpeculativeRefAlignedTail});
+  EXPECT_EQ(picks_on_cpu(*w, 2), std::set<ActorKind>{ActorKind::kGrowOwner});
 }
 
 TEST(WorkloadTest, WithoutRolesEveryCpuDrawsFromTheWholeWorkload) {
@@ -135,6 +145,50 @@ TEST_F(ActorsTest, TheCompoundWalkerReportsATailNamingAnotherHead) {
   EXPECT_NE(w.machine.violations().snapshot().at(0).message.find("a compound page that does not cover it"),
             std::string::npos)
       << w.machine.violations().snapshot().at(0).message;
+}
+
+// One operation from an empty pool: two folios made, one taken and given
+// back, both free in the pool at the end.
+TEST_F(ActorsTest, TheGrowOwnerGrowsTwiceAndGivesBackTheFolioItTook) {
+  run_actor(ActorKind::kGrowOwner, world, rng, counters);
+  EXPECT_EQ(counters.folios_owned, 1u);
+  const PoolCounters pool = w.pool->counters();
+  EXPECT_EQ(pool.nr_huge_pages, 2u);
+  EXPECT_EQ(pool.free_huge_pages, 2u);
+  for (const FolioSnapshot& f : w.pool->folios()) EXPECT_EQ(w.machine.pages().page_ref_count(f.head), 0) << f.head.value();
+  EXPECT_TRUE(w.checker->check_quiescent()) << w.machine.violations().snapshot().size();
+  EXPECT_FALSE(w.machine.violations().any());
+}
+
+// An optimized folio held by an owner: v6.10's page_ref_add_unless() turns
+// the walker away from every fake head (no reference, no write, the head's
+// count as the owner left it).
+TEST_F(ActorsTest, TheAlignedTailWalkerGetsNoReferenceOnAHeldOptimizedFolioInV610) {
+  ASSERT_EQ(w.pool->set_max_huge_pages(1), 1u);
+  const std::optional<Pfn> head = w.pool->alloc_hugetlb_folio();
+  ASSERT_TRUE(head.has_value());
+  run_actor(ActorKind::kSpeculativeRefAlignedTail, world, rng, counters);
+  EXPECT_EQ(counters.speculative_refs, 0u);
+  EXPECT_EQ(w.machine.pages().page_ref_count(*head), 1);
+  EXPECT_FALSE(w.machine.violations().any());
+}
+
+// 5.18's get_page_unless_zero() has no fake-head check: the walker's
+// references go to the aligned tails, whose _refcount is the held head's,
+// and the cmpxchg writes the read-only alias (what bd225530a4c7 and fix 9
+// later closed).
+TEST(ActorsV5_18Test, TheAlignedTailWalkerWritesTheFakeHeadsOfAHeldFolio) {
+  PoolWorld w("v5.18", kHstate2M);
+  ActorWorld world{w.machine, *w.pool, *w.model, 4};
+  Rng rng{7, 0};
+  ActorCounters counters;
+  ASSERT_EQ(w.pool->set_max_huge_pages(1), 1u);
+  ASSERT_TRUE(w.pool->alloc_hugetlb_folio().has_value());
+  run_actor(ActorKind::kSpeculativeRefAlignedTail, world, rng, counters);
+  ASSERT_GE(w.machine.violations().count(ViolationKind::kRoTailWrite), 1u);
+  const Violation v = w.machine.violations().snapshot().at(0);
+  EXPECT_EQ(v.kind, ViolationKind::kRoTailWrite);
+  EXPECT_EQ((*v.pfn - w.pool->folios().at(0).head) % (kPageSize / kStructPageSize), 0u) << v.pfn->value();
 }
 
 }  // namespace
