@@ -336,7 +336,12 @@ void grow_owner(ActorWorld& w, Rng& rng, ActorCounters& c) {
 // they must read _refcount, with acquire, before the fake-head check), and
 // drops any reference it gets. Each reference goes to a block picked
 // afresh, any hugepage-sized block when none holds hugepage data (the
-// walker scans memory whatever it holds).
+// walker scans memory whatever it holds). 256 references per operation:
+// enough that a pct change point lands between one's fake-head check and
+// its _refcount load often (the window of fix 9), few enough that the
+// search's executions stay short (owner-tail-ref: about 3,700 schedule
+// points each; with 64 it was found far more rarely, with 512 or 1,024 no
+// sooner).
 constexpr unsigned kAlignedTailRefs = 256;
 
 void speculative_ref_aligned_tail(ActorWorld& w, Rng& rng, ActorCounters& c) {
