@@ -555,7 +555,7 @@ TEST(V610SpeculativeWalkerTest, Bd225530a4c7RevertedTheWalkerWritesAReadOnlyFake
   EXPECT_EQ(v.cpu, CpuId(1));
 }
 
-// --- ref-acquire (weak memory only) ------------------------------------------------------------------
+// --- ref-acquire: the load order (the race itself: race catalogue entry ref-acquire, owner-tail-ref) ---
 
 // Records the struct page loads of the hooked task.
 class RecordLoads : public ScheduleHook {
@@ -578,10 +578,11 @@ std::vector<uint64_t> loads_of_a_speculative_reference_to_a_fake_head(PoolWorld&
   return rec.loads;
 }
 
-// What a sequentially consistent run can check of this fix: the refcount
-// is loaded first, with acquire, and a count of 0 stops the walker before
-// the fake-head check. The reordering the acquire forbids shows only under
-// a weak memory model (not this test).
+// The fix's load order: the refcount is loaded first, with acquire, and a
+// count of 0 stops the walker before the fake-head check. The race the
+// order closes (a walker that checked for a fake head before the remap and
+// reads the count after the owner took the folio) is the catalogue's
+// ref-acquire entry, found by the controlled search.
 TEST(V610RefAcquireTest, TheRefcountIsReadFirstWithAcquire) {
   PoolWorld w("v6.10", kHstate2M);
   EXPECT_EQ(v610(w).page_ref().refcount_check_order(), std::memory_order_acquire);
