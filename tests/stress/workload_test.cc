@@ -5,7 +5,9 @@
 // in-use page, the block walker reads a hugepage's struct pages through its
 // CPU's TLB, the compound walker reports a tail that names another head,
 // the grow-owner holds a hugepage across a second grow, the aligned-tail
-// walker's references reach an optimized folio's fake heads).
+// walker's references reach an optimized folio's fake heads, the compound
+// walker reports a tail of a complete hugetlb folio that reads as a page of
+// its own).
 #include <gtest/gtest.h>
 
 #include <set>
@@ -189,6 +191,73 @@ TEST(ActorsV5_18Test, TheAlignedTailWalkerWritesTheFakeHeadsOfAHeldFolio) {
   const Violation v = w.machine.violations().snapshot().at(0);
   EXPECT_EQ(v.kind, ViolationKind::kRoTailWrite);
   EXPECT_EQ((*v.pfn - w.pool->folios().at(0).head) % (kPageSize / kStructPageSize), 0u) << v.pfn->value();
+}
+
+// 7.1: every tail of an order is the same struct page (the order's mask),
+// so a stale restored page shows either identical tails or zeroes; the
+// walker tells zeroes apart from a page of its own by the folio's phase.
+struct V71CompoundWalkerTest : ::testing::Test {
+  PoolWorld w{"v7.1", kHstate2M};
+  ActorWorld world{w.machine, *w.pool, *w.model, 4};
+  Rng rng{7, 0};
+  ActorCounters counters;
+
+  // Zeroes the compound_info word of every struct page in the vmemmap
+  // frame `frame` but the first (a head, in the head's vmemmap page):
+  // what a restored page reads before its copies reach memory.
+  void zero_tail_words(Pfn frame, uint64_t from) {
+    for (uint64_t i = from; i < kPageSize / kStructPageSize; ++i)
+      w.machine.mem().store<uint64_t>(
+          pfn_to_phys(frame) + i * kStructPageSize + static_cast<uint64_t>(PageWord::kCompoundHead), 0,
+          std::memory_order_relaxed);
+  }
+  // Every tail of the one pool folio made to read as a page of its own:
+  // its head's vmemmap page and the shared tail page the others map.
+  Pfn zero_every_tail_of_the_pool_folio() {
+    const Pfn head = w.pool->folios().at(0).head;
+    zero_tail_words(w.machine.page_tables().walk(pfn_to_page(head)).frame, 1);
+    zero_tail_words(*w.model->shared_tail_page(kHstate2M), 0);
+    return head;
+  }
+};
+
+TEST_F(V71CompoundWalkerTest, PassesAnOptimizedFolio) {
+  ASSERT_EQ(w.pool->set_max_huge_pages(1), 1u);
+  for (int i = 0; i < 20; ++i) run_actor(ActorKind::kCompoundWalker, world, rng, counters);
+  EXPECT_FALSE(w.machine.violations().any());
+}
+
+TEST_F(V71CompoundWalkerTest, ReportsATailOfAPoolFolioReadingAsAPageOfItsOwn) {
+  ASSERT_EQ(w.pool->set_max_huge_pages(1), 1u);
+  const Pfn head = zero_every_tail_of_the_pool_folio();
+  ASSERT_TRUE(w.machine.pages().test_flag(head, PG_hugetlb));
+  run_actor(ActorKind::kCompoundWalker, world, rng, counters);
+  ASSERT_EQ(w.machine.violations().count(ViolationKind::kInvariantBroken), 1u);
+  EXPECT_NE(w.machine.violations().snapshot().at(0).message.find("as a page of its own while the block is a hugetlb folio"),
+            std::string::npos)
+      << w.machine.violations().snapshot().at(0).message;
+}
+
+// The same tails once the folio is no longer hugetlb (PG_hugetlb cleared
+// after the restore, as __update_and_free_hugetlb_folio() does before the
+// frames go back to buddy): pages of their own, legitimately.
+TEST_F(V71CompoundWalkerTest, PassesTheTailsOfAFolioNoLongerHugetlb) {
+  ASSERT_EQ(w.pool->set_max_huge_pages(1), 1u);
+  const Pfn head = zero_every_tail_of_the_pool_folio();
+  w.machine.pages().clear_flag(head, PG_hugetlb);
+  for (int i = 0; i < 20; ++i) run_actor(ActorKind::kCompoundWalker, world, rng, counters);
+  EXPECT_FALSE(w.machine.violations().any());
+}
+
+// A block being made, never in the pool yet: PG_hugetlb may be seen before
+// its tails' preparation, so its tails reading as pages of their own pass.
+TEST_F(V71CompoundWalkerTest, PassesTheUnpreparedTailsOfAFolioNotYetInThePool) {
+  const std::optional<Pfn> head = w.pool->alloc_fresh_folio_frames(Gfp::kKernel);
+  ASSERT_TRUE(head.has_value());
+  w.machine.pages().set_flag(*head, PG_hugetlb);
+  for (uint64_t i = 1; i < kHstate2M.nr_pages(); ++i) w.machine.pages().store(*head + i, PageWord::kCompoundHead, 0);
+  for (int i = 0; i < 20; ++i) run_actor(ActorKind::kCompoundWalker, world, rng, counters);
+  EXPECT_FALSE(w.machine.violations().any());
 }
 
 }  // namespace
