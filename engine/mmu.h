@@ -99,8 +99,8 @@ class Mmu {
   ViolationLog& log_;
   std::vector<std::unique_ptr<Tlb>> tlbs_;
   // Per CPU: odd while the CPU is inside an Instruction (bumped on entry and
-  // on exit), each on its own cache line. 32 bits: the futex word of
-  // std::atomic::wait(); wrapping keeps the parity.
+  // on exit; wrapping keeps the parity), each on its own cache line: a
+  // flusher reads it once per flush, the owner writes it on every access.
   struct alignas(64) InFlight {
     std::atomic<uint32_t> seq{0};
   };
