@@ -5,7 +5,6 @@
 #include "engine/pte.h"
 #include "engine/schedule_point.h"
 #include "engine/task.h"
-#include "models/v5_18/set_pte.h"
 
 namespace hvo::v5_18 {
 
@@ -20,29 +19,12 @@ VmemmapResult VmemmapSplitter::split_if_leaf(PhysAddr pmd, VmemmapAddr start) {
   return split_vmemmap_huge_pmd(pmd, start);
 }
 
-std::optional<Pfn> VmemmapSplitter::pmd_page_if_leaf_locked(PhysAddr pmd, SpinLock& ptl) {
-  ptl.AssertHeld();
-  const PteValue e = m_.page_tables().read_entry(pmd);
-  if (!pmd_leaf(e)) return std::nullopt;
-  return pte_pfn(e);
-}
-
-std::optional<Pfn> VmemmapSplitter::pmd_page_if_leaf(PhysAddr pmd) {
-  if (!fixes_.page_table_lock) {
-    const PteValue e = m_.page_tables().read_entry(pmd);
-    return pmd_leaf(e) ? std::optional<Pfn>(pte_pfn(e)) : std::nullopt;
-  }
-  SpinLock& ptl = m_.page_tables().init_mm().page_table_lock;
-  SpinLockGuard g(ptl);
-  return pmd_page_if_leaf_locked(pmd, ptl);
-}
-
 VmemmapResult VmemmapSplitter::split_vmemmap_huge_pmd(PhysAddr pmd, VmemmapAddr start) {
   OperationScope op("split_vmemmap_huge_pmd");
   KernelPageTables& pt = m_.page_tables();
   std::optional<Pfn> head;
   if (fixes_.pmd_page_under_lock) {
-    head = pmd_page_if_leaf(pmd);
+    head = models::pmd_page_if_leaf(m_, pmd, fixes_.page_table_lock);
     if (!head) return VmemmapResult::kOk;  // split already, by someone else
   } else {
     // 5.18: `struct page *page = pmd_page(*pmd);` with no lock, trusting
@@ -52,7 +34,7 @@ VmemmapResult VmemmapSplitter::split_vmemmap_huge_pmd(PhysAddr pmd, VmemmapAddr 
   // pte_alloc_one_kernel(&init_mm): may sleep, so outside the spinlock.
   const std::optional<Pfn> pgtable = pt.alloc_table(kGfpPgtableKernel);
   if (!pgtable) return VmemmapResult::kNoMemory;
-  fill_table(*pgtable, *head, start);
+  models::fill_vmemmap_pte_table(m_, *pgtable, *head, start);
   if (!fixes_.page_table_lock) {
     populate_and_flush(pmd, *pgtable, start);
     return VmemmapResult::kOk;
@@ -61,23 +43,6 @@ VmemmapResult VmemmapSplitter::split_vmemmap_huge_pmd(PhysAddr pmd, VmemmapAddr 
   SpinLockGuard g(ptl);
   install_or_free_locked(pmd, *pgtable, start, ptl);
   return VmemmapResult::kOk;
-}
-
-void VmemmapSplitter::fill_table(Pfn pgtable, Pfn head, VmemmapAddr start) {
-  // The table is private until installed: pmd_populate_kernel(&init_mm,
-  // &__pmd, pgtable) on a local pmd only serves pte_offset_kernel() here.
-  bool reported = false;
-  for (unsigned i = 0; i < kPtrsPerTable; ++i) {
-    const VmemmapAddr addr = start + uint64_t{i} * kPageSize;
-    const PhysAddr pte = table_entry_addr(pgtable, pte_index(addr.value()));
-    const PteValue entry = pfn_pte(head + i, kPageKernel);  // mk_pte(page + i, PAGE_KERNEL)
-    if (reported) {
-      m_.page_tables().write_entry(pte, entry);
-      continue;
-    }
-    // One report per table: a wrong block is wrong for all 512 entries.
-    reported = !set_pte_at(m_, pte, addr, entry);
-  }
 }
 
 void VmemmapSplitter::install_or_free_locked(PhysAddr pmd, Pfn pgtable, VmemmapAddr start, SpinLock& ptl) {

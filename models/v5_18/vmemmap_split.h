@@ -24,11 +24,15 @@
 //                 and read pmd_page(*pmd) later, unlocked: if another split
 //                 installed its table in between, the "block" is the
 //                 page-table page and the new PTEs map the wrong frames.
+//
+// The leaf read and the table fill are the same lines in 6.x's split, and
+// are shared with it (models/common/vmemmap_pmd_split.h).
 #pragma once
 
 #include <optional>
 
 #include "engine/machine.h"
+#include "models/common/vmemmap_pmd_split.h"
 
 namespace hvo::v5_18 {
 
@@ -37,10 +41,7 @@ namespace hvo::v5_18 {
 // BUG left it).
 enum class VmemmapResult : uint8_t { kOk, kNoMemory, kBug };
 
-struct SplitFixes {
-  bool page_table_lock = true;      // d8d55f5616cf
-  bool pmd_page_under_lock = true;  // 3ce2c24cb68f
-};
+using models::SplitFixes;  // d8d55f5616cf, 3ce2c24cb68f
 
 class VmemmapSplitter {
  public:
@@ -55,15 +56,6 @@ class VmemmapSplitter {
  private:
   // split_vmemmap_huge_pmd(pmd, start).
   [[nodiscard]] VmemmapResult split_vmemmap_huge_pmd(PhysAddr pmd, VmemmapAddr start);
-  // The block's first frame, or nullopt when the PMD no longer maps a
-  // block: `head = pmd_leaf(*pmd) ? pmd_page(*pmd) : NULL` under
-  // init_mm.page_table_lock (3ce2c24cb68f), or without it when d8d55f5616cf
-  // is reverted too.
-  [[nodiscard]] std::optional<Pfn> pmd_page_if_leaf(PhysAddr pmd);
-  [[nodiscard]] std::optional<Pfn> pmd_page_if_leaf_locked(PhysAddr pmd, SpinLock& ptl) REQUIRES(ptl);
-  // Fills the new table: set_pte_at(pte_offset_kernel(&__pmd, addr),
-  // mk_pte(head + i, PAGE_KERNEL)) for the 512 PTEs.
-  void fill_table(Pfn pgtable, Pfn head, VmemmapAddr start);
   // The install step under the lock (d8d55f5616cf): the leaf test again,
   // then pmd_install or pte_free_kernel.
   void install_or_free_locked(PhysAddr pmd, Pfn pgtable, VmemmapAddr start, SpinLock& ptl) REQUIRES(ptl);

@@ -1,9 +1,9 @@
 // The vmemmap remapping of 7.1 (mm/hugetlb_vmemmap.c after "mm/hugetlb:
-// Remove fake head pages", 622026e87c40): vmemmap_remap_split(),
-// vmemmap_remap_free() and vmemmap_remap_alloc() over the generic page-table
-// walk (walk_page_range_novma() with vmemmap_pmd_entry() and
-// vmemmap_pte_entry()), and the PTE callbacks vmemmap_remap_pte() and
-// vmemmap_restore_pte().
+// Remove fake head pages", 622026e87c40): the PTE callbacks
+// vmemmap_remap_pte() and vmemmap_restore_pte(), which the 6.x walk
+// (models/common/vmemmap_remap_6x.h: vmemmap_remap_split(),
+// vmemmap_remap_free(), vmemmap_remap_alloc() over the generic
+// walk_page_range_novma()) calls for each PTE, and the split reverts.
 //
 // Differences from 6.10 (models/v6_10/vmemmap_remap.h):
 //   - the walk carries two pages: the head's new private page (a copy of
@@ -28,44 +28,29 @@
 #pragma once
 
 #include <deque>
-#include <optional>
 
-#include "engine/gfp.h"
 #include "engine/machine.h"
-#include "models/common/walk_checks.h"
-#include "models/v6_10/vmemmap_walk.h"
-#include "models/v7_1/vmemmap_split.h"
+#include "models/common/vmemmap_remap_6x.h"
+#include "models/common/vmemmap_split_6x.h"
+#include "models/common/vmemmap_walk_6x.h"
 
 namespace hvo::v7_1 {
 
-using v6_10::VMEMMAP_REMAP_NO_TLB_FLUSH;
-using v6_10::VMEMMAP_SPLIT_NO_TLB_FLUSH;
+using models::SplitFixes;
+using models::VMEMMAP_REMAP_NO_TLB_FLUSH;
+using models::VMEMMAP_SPLIT_NO_TLB_FLUSH;
+using models::VmemmapRemapWalk;
+using models::VmemmapResult;
+using models::VmemmapWalkFlags;
 
-class VmemmapRemapper;
-
-// struct vmemmap_remap_walk of 7.1.
-struct VmemmapRemapWalk {
-  // Called for each PTE after the reuse one; null for a split-only walk.
-  void (VmemmapRemapper::*remap_pte)(PhysAddr pte, VmemmapAddr addr, VmemmapRemapWalk& walk) = nullptr;
-  uint64_t nr_walked = 0;         // PTEs walked, the reuse one included
-  std::optional<Pfn> reuse_page;  // the head's new page, or the old one found first in the walk
-  VmemmapAddr reuse_addr{0};      // the head's vmemmap page
-  std::optional<Pfn> vmemmap_tail;  // the zone's shared tail page for the folio's order
-  // The vmemmap pages to free (remap) or to map (restore), list_add() to
-  // the front and list_first_entry() from the front, as the kernel's list.
-  std::deque<Pfn>* vmemmap_pages = nullptr;
-  VmemmapWalkFlags flags = 0;
-  bool bugged = false;  // a BUG_ON fired: stop walking
-};
-
-class VmemmapRemapper {
+class VmemmapRemapper : public models::VmemmapRemapper6x {
  public:
+  // split_fixes: d8d55f5616cf, 3ce2c24cb68f (models/common/vmemmap_split_6x.h).
   VmemmapRemapper(Machine& machine, SplitFixes split_fixes, bool restore_wmb)
-      : m_(machine), checks_(machine, "mm/hugetlb_vmemmap.c"), split_(machine, split_fixes), restore_wmb_(restore_wmb) {}
+      : VmemmapRemapper6x(machine, split_fixes, models::RemapPte::of<&VmemmapRemapper::vmemmap_remap_pte>(*this),
+                          models::RemapPte::of<&VmemmapRemapper::vmemmap_restore_pte>(*this)),
+        restore_wmb_(restore_wmb) {}
 
-  // vmemmap_remap_split(start, end, reuse): splits the PMDs backing
-  // [reuse, end) without flushing (VMEMMAP_SPLIT_NO_TLB_FLUSH).
-  [[nodiscard]] VmemmapResult vmemmap_remap_split(VmemmapAddr start, VmemmapAddr end, VmemmapAddr reuse);
   // vmemmap_remap_free(start, end, reuse, vmemmap_tail, vmemmap_pages,
   // flags): remaps the head's vmemmap page (reuse) onto a new copy of it,
   // read-write, and [start, end) onto vmemmap_tail read-only, depositing the
@@ -74,44 +59,29 @@ class VmemmapRemapper {
   // pages.
   [[nodiscard]] VmemmapResult vmemmap_remap_free(VmemmapAddr start, VmemmapAddr end, VmemmapAddr reuse,
                                                  Pfn vmemmap_tail, std::deque<Pfn>& vmemmap_pages,
-                                                 VmemmapWalkFlags flags);
+                                                 VmemmapWalkFlags flags) {
+    return VmemmapRemapper6x::vmemmap_remap_free(start, end, reuse, vmemmap_tail, vmemmap_pages, flags);
+  }
   // vmemmap_remap_alloc(start, end, reuse, vmemmap_tail, flags): allocates
   // the pages first (all or none), then maps each, filled with copies of a
   // valid tail, read-write. kNoMemory when the pages cannot be had.
   [[nodiscard]] VmemmapResult vmemmap_remap_alloc(VmemmapAddr start, VmemmapAddr end, VmemmapAddr reuse,
-                                                  Pfn vmemmap_tail, VmemmapWalkFlags flags);
-  // free_vmemmap_page_list(list): free_vmemmap_page() of each, emptying it.
-  void free_vmemmap_page_list(std::deque<Pfn>& list);
+                                                  Pfn vmemmap_tail, VmemmapWalkFlags flags) {
+    return VmemmapRemapper6x::vmemmap_remap_alloc(start, end, reuse, vmemmap_tail, flags);
+  }
 
  private:
-  // vmemmap_remap_range(start, end, walk): the walk under
-  // mmap_read_lock(&init_mm), then flush_tlb_kernel_range(start, end) for a
-  // remapping walk without VMEMMAP_REMAP_NO_TLB_FLUSH.
-  [[nodiscard]] VmemmapResult vmemmap_remap_range(VmemmapAddr start, VmemmapAddr end, VmemmapRemapWalk& walk);
-  // walk_page_range_novma() -> walk_pgd/pud/pmd/pte_range() (p4d folded).
-  [[nodiscard]] VmemmapResult walk_page_range_novma(VmemmapAddr start, VmemmapAddr end, VmemmapRemapWalk& walk);
-  [[nodiscard]] VmemmapResult walk_pud_range(PhysAddr pgd, VmemmapAddr addr, VmemmapAddr end,
-                                             VmemmapRemapWalk& walk);
-  [[nodiscard]] VmemmapResult walk_pmd_range(PhysAddr pud, VmemmapAddr addr, VmemmapAddr end,
-                                             VmemmapRemapWalk& walk);
-  void walk_pte_range(PhysAddr pmd, VmemmapAddr addr, VmemmapAddr end, VmemmapRemapWalk& walk);
-  // vmemmap_pte_entry(): the reuse page first (unless the walk brought a
-  // new one), remap_pte() for the rest.
-  void vmemmap_pte_entry(PhysAddr pte, VmemmapAddr addr, VmemmapRemapWalk& walk);
+  // walk->remap_pte of vmemmap_remap_free(): the head's new page read-write
+  // at the reuse address, the shared tail page read-only at every other one.
   void vmemmap_remap_pte(PhysAddr pte, VmemmapAddr addr, VmemmapRemapWalk& walk);
+  // walk->remap_pte of vmemmap_remap_alloc(): the next page of the list,
+  // filled with copies of a valid tail.
   void vmemmap_restore_pte(PhysAddr pte, VmemmapAddr addr, VmemmapRemapWalk& walk);
-  // copy_page(page_to_virt(to), (void *)from) through from's vmemmap
-  // address on this CPU.
-  void copy_page_from_vmemmap(Pfn to, VmemmapAddr from);
   // `for (i..) *to++ = *from`: fills `page` with copies of the struct page
   // at vmemmap address `from`, read through the MMU on this CPU, written
   // through the direct map (the page is not mapped yet).
   void fill_with_copies_of(Pfn page, VmemmapAddr from);
-  [[nodiscard]] bool alloc_vmemmap_page_list(VmemmapAddr start, VmemmapAddr end, std::deque<Pfn>& list);
 
-  Machine& m_;
-  models::WalkChecks checks_;
-  VmemmapSplitter split_;
   const bool restore_wmb_;
 };
 

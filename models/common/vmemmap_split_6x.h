@@ -1,10 +1,14 @@
-// Splitting a PMD-mapped vmemmap block into a PTE table in 7.1
-// (mm/hugetlb_vmemmap.c: vmemmap_pmd_entry(), vmemmap_split_pmd()).
+// Splitting a PMD-mapped vmemmap block into a PTE table, as 6.x's
+// mm/hugetlb_vmemmap.c does it from the walk's pmd_entry callback
+// (vmemmap_pmd_entry(), vmemmap_split_pmd()); one splitter for 6.10 and 7.1,
+// whose kernel code is the same.
 //
-// The kernel code is 6.10's (models/v6_10/vmemmap_split.h: the batched
-// path's VMEMMAP_SPLIT_NO_TLB_FLUSH, split_page() of a buddy-allocated
-// block); what differs here is that the two 5.18 fixes of this step can be
-// reverted on 7.1, as they can on v5.18 (models/v5_18/vmemmap_split.h):
+// What 6.7 added is VMEMMAP_SPLIT_NO_TLB_FLUSH: the batched HVO path splits
+// every PMD of a batch without flushing the old leaves and then makes one
+// flush_tlb_all() (models/*/hugetlb_vmemmap.h); and split_page() of a block
+// from buddy. The two 5.18 fixes of this step are in (SplitFixes{}, 6.10
+// always), and can be reverted on 7.1 as on v5.18
+// (models/v5_18/vmemmap_split.h):
 //   d8d55f5616cf  the table is installed under init_mm.page_table_lock and
 //                 only if the PMD is still a leaf, else freed. Revert: the
 //                 leaf test, pmd_page() and the install without the lock;
@@ -22,18 +26,10 @@
 #include <optional>
 
 #include "engine/machine.h"
-#include "models/v6_10/vmemmap_walk.h"
+#include "models/common/vmemmap_pmd_split.h"
+#include "models/common/vmemmap_walk_6x.h"
 
-namespace hvo::v7_1 {
-
-using v6_10::VmemmapResult;
-using v6_10::VmemmapWalkFlags;
-using v6_10::WalkAction;
-
-struct SplitFixes {
-  bool page_table_lock = true;      // d8d55f5616cf
-  bool pmd_page_under_lock = true;  // 3ce2c24cb68f
-};
+namespace hvo::models {
 
 class VmemmapSplitter {
  public:
@@ -46,16 +42,10 @@ class VmemmapSplitter {
                                                 VmemmapWalkFlags flags, WalkAction& action);
 
  private:
-  // `head = pmd_leaf(*pmd) ? pmd_page(*pmd) : NULL` under the lock (or,
-  // with d8d55f5616cf reverted, without it).
-  [[nodiscard]] std::optional<Pfn> pmd_page_if_leaf(PhysAddr pmd);
-  [[nodiscard]] std::optional<Pfn> pmd_page_if_leaf_locked(PhysAddr pmd, SpinLock& ptl) REQUIRES(ptl);
   // vmemmap_split_pmd(pmd, head, start, walk); with 3ce2c24cb68f reverted
   // `head` is nullopt and read here, unlocked.
   [[nodiscard]] VmemmapResult vmemmap_split_pmd(PhysAddr pmd, std::optional<Pfn> head, VmemmapAddr start,
                                                 VmemmapWalkFlags flags);
-  // The table is private until installed: 512 set_pte_at() of head + i.
-  void fill_table(Pfn pgtable, Pfn head, VmemmapAddr start);
   // The install under init_mm.page_table_lock: the leaf test again, then
   // populate or pte_free_kernel().
   void install_or_free_locked(PhysAddr pmd, Pfn head, Pfn pgtable, VmemmapAddr start, VmemmapWalkFlags flags,
@@ -63,9 +53,12 @@ class VmemmapSplitter {
   // split_page(head, PMD_ORDER) where the block is from buddy, smp_wmb(),
   // pmd_populate_kernel(), the flush unless deferred.
   void populate(PhysAddr pmd, Pfn head, Pfn pgtable, VmemmapAddr start, VmemmapWalkFlags flags);
+  // split_page(head, order): the block's pages become independent order-0
+  // pages, each with its own reference, so that HVO can free them one by one.
+  void split_page(Pfn head, Order order);
 
   Machine& m_;
   const SplitFixes fixes_;
 };
 
-}  // namespace hvo::v7_1
+}  // namespace hvo::models
