@@ -7,10 +7,14 @@
 // raw_hwp_page bookkeeping. 7.1's fake-head removal changed none of it.
 //
 // What differs between the two is a hook a model supplies:
-//   - the vmemmap work itself: hugetlb_vmemmap_optimize_folios() and
-//     hugetlb_vmemmap_restore_folio() (6.10: fake heads, static key,
+//   - the vmemmap work itself: hugetlb_vmemmap_optimize_folios(),
+//     hugetlb_vmemmap_restore_folio() and the batched
+//     hugetlb_vmemmap_restore_folios() (6.10: fake heads, static key,
 //     synchronize_rcu(); 7.1: the zone's shared tail page), and
 //     vmemmap_optimized();
+//   - which of its revertible fixes are older than 6.7's batched resize
+//     (fixes_older_than_batched_resize()): with one reverted the pool
+//     resizes one folio at a time, as the kernels before 6.7;
 //   - compound_head() (6.10: fake-head aware; 7.1: the mask in
 //     compound_info), which page_huge() and memory_failure() go through;
 //   - prep_compound_tails(): 7.1's prep_compound_tail() rewrites every
@@ -25,6 +29,8 @@
 
 #include <map>
 #include <optional>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "engine/host_mutex.h"
@@ -49,11 +55,29 @@ class HugetlbFolio6x : public Model {
   [[nodiscard]] bool page_huge(Pfn pfn) override;
   void memory_failure(HugetlbPool& pool, Pfn pfn) override;
 
+  // The pool's batched resize of 6.7+ (hugetlb_pool_bulk_6x.cc), or with a
+  // fix older than it reverted the per-folio one of HugetlbVmemmapOps.
+  void update_and_free_pages_bulk(HugetlbPool& pool, std::vector<Pfn>& folio_list) override;
+  [[nodiscard]] bool pool_allocates_in_batches() const override { return batched_pool_resize(); }
+  [[nodiscard]] std::optional<Pfn> alloc_pool_huge_folio(HugetlbPool& pool, Gfp gfp) override;
+  void prep_and_add_allocated_folios(HugetlbPool& pool, const std::vector<Pfn>& folio_list) override;
+
  protected:
   // hugetlb_vmemmap_optimize_folios(h, folio_list) of the generation.
   virtual void hugetlb_vmemmap_optimize_folios(const Hstate& h, const std::vector<Pfn>& folio_list) = 0;
   // hugetlb_vmemmap_restore_folio(h, folio): false for -ENOMEM.
   [[nodiscard]] virtual bool hugetlb_vmemmap_restore_folio(const Hstate& h, Pfn folio) = 0;
+  // hugetlb_vmemmap_restore_folios(h, folio_list, non_hvo_folios): restores
+  // in order until the first failure, one flush_tlb_all() for the batch;
+  // every folio with its vmemmap (restored or never optimized) moves to
+  // non_hvo_folios. The number restored, or -1 for -ENOMEM (the failed
+  // folio and the rest stay on folio_list).
+  [[nodiscard]] virtual int64_t hugetlb_vmemmap_restore_folios(const Hstate& h, std::vector<Pfn>& folio_list,
+                                                               std::vector<Pfn>& non_hvo_folios) = 0;
+  // The model's revertible fixes that the kernel had before 6.7's batched
+  // resize: a kernel without one of them resized the pool one folio at a
+  // time.
+  [[nodiscard]] virtual std::span<const std::string_view> fixes_older_than_batched_resize() const = 0;
   // prep_compound_tail() of the generation for every tail of a fresh folio,
   // where it writes something other than the engine allocator's
   // compound_head pointers. Nothing by default.
@@ -69,6 +93,11 @@ class HugetlbFolio6x : public Model {
   void init_new_hugetlb_folio(Pfn folio);
 
  private:
+  // Whether the pool's resize is 6.7's batched one: not with a fix older
+  // than 6.7 reverted.
+  [[nodiscard]] bool batched_pool_resize() const;
+  // update_and_free_pages_bulk()'s error path: bulk_vmemmap_restore_error().
+  void bulk_vmemmap_restore_error(HugetlbPool& pool, std::vector<Pfn>& folio_list, std::vector<Pfn>& non_hvo_folios);
   // The hugetlb fields torn down as the folio stops being hugetlb:
   // page[3]->mapping is an ordinary tail's TAIL_MAPPING again.
   void clear_hugetlb_folio_fields(Pfn folio);

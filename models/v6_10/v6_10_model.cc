@@ -60,6 +60,15 @@ V610Model::V610Model(Machine& machine, std::set<std::string> reverts)
       fake_heads_(machine, vmemmap_.hugetlb_optimize_vmemmap_key(), /*check_fake_heads=*/true),
       page_ref_(machine, fake_heads_, /*refcount_first_acquire=*/!reverted("ref-acquire")) {}
 
+std::span<const std::string_view> V610Model::fixes_older_than_batched_resize() const {
+  // 2b21624fc232 (6.1), d8f5f7e445f0 (6.5), 32c877191e02 (6.5): before 6.7's
+  // batched resize. The others came after it: flush-before-free is the
+  // batch's own flush (6.7), bd225530a4c7 and c2a967f6ab0e 2024,
+  // c0f398c3b2cf 2024, ref-acquire and reset-3 2025.
+  static constexpr std::string_view kFixes[] = {"2b21624fc232", "d8f5f7e445f0", "32c877191e02"};
+  return kFixes;
+}
+
 std::vector<ExpectedVmemmapPage> V610Model::optimized_shape(const Hstate& h) const {
   // Page 0: the new head page, a frame of its own, writable; every other
   // vmemmap page a read-only alias of it.

@@ -9,10 +9,11 @@
 //     Savings stay 7 (2 MiB) and 4095 (1 GiB): the new page replaces the old.
 //   - Batched splits and remaps with deferred TLB flushes (6.7), the old
 //     pages freed only after the batch's flush (hugetlb_vmemmap.h). The
-//     pool's resize batches too (pool_bulk.cc): a grow allocates every
+//     pool's resize batches too, as 7.1's does
+//     (models/common/hugetlb_pool_bulk_6x.cc): a grow allocates every
 //     folio, then HVOs them as one batch (prep_and_add_allocated_folios());
 //     a shrink restores every removed folio as one batch
-//     (update_and_free_pages_bulk()). Demote (demote.cc) batches the 1 GiB
+//     (update_and_free_pages_bulk()). Demote (v6.10 only) (demote.cc) batches the 1 GiB
 //     sources' de-HVO and their 2 MiB destinations' HVO (c0f398c3b2cf,
 //     revertible). With a fix older than 6.7 reverted (2b21624fc232,
 //     d8f5f7e445f0, 32c877191e02) the pool resizes one folio at a time, as
@@ -36,6 +37,8 @@
 #pragma once
 
 #include <optional>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "engine/hugetlb/hugetlb_demote_ops.h"
@@ -61,12 +64,6 @@ class V610Model final : public models::HugetlbFolio6x, public HugetlbDemoteOps {
   }
   [[nodiscard]] std::vector<ExpectedVmemmapPage> optimized_shape(const Hstate& h) const override;
 
-  // The pool's batched resize (models/v6_10/pool_bulk.cc).
-  void update_and_free_pages_bulk(HugetlbPool& pool, std::vector<Pfn>& folio_list) override;
-  [[nodiscard]] bool pool_allocates_in_batches() const override { return batched_pool_resize(); }
-  [[nodiscard]] std::optional<Pfn> alloc_pool_huge_folio(HugetlbPool& pool, Gfp gfp) override;
-  void prep_and_add_allocated_folios(HugetlbPool& pool, const std::vector<Pfn>& folio_list) override;
-
   // Demote (models/v6_10/demote.cc): c0f398c3b2cf's batched
   // demote_free_hugetlb_folios() (one de-HVO batch of the sources, one HVO
   // batch of the destinations), or with it reverted the per-folio loop.
@@ -81,19 +78,19 @@ class V610Model final : public models::HugetlbFolio6x, public HugetlbDemoteOps {
   [[nodiscard]] v5_18::FakeHeads& fake_heads() { return fake_heads_; }
 
  private:
-  // Whether the pool's resize is 6.7's batched one: not with a fix older
-  // than 6.7 reverted (pool_bulk.cc).
-  [[nodiscard]] bool batched_pool_resize() const;
-  // update_and_free_pages_bulk()'s error path: bulk_vmemmap_restore_error().
-  void bulk_vmemmap_restore_error(HugetlbPool& pool, std::vector<Pfn>& folio_list, std::vector<Pfn>& non_hvo_folios);
-  // The HugetlbFolio6x hooks: 6.10's HVO (hugetlb_vmemmap.h) and its
-  // folio_ref_freeze() (page_ref.h).
+  // The HugetlbFolio6x hooks: 6.10's HVO (hugetlb_vmemmap.h), its
+  // folio_ref_freeze() (page_ref.h) and its fixes older than 6.7.
   void hugetlb_vmemmap_optimize_folios(const Hstate& h, const std::vector<Pfn>& folio_list) override {
     vmemmap_.hugetlb_vmemmap_optimize_folios(h, folio_list);
   }
   [[nodiscard]] bool hugetlb_vmemmap_restore_folio(const Hstate& h, Pfn folio) override {
     return vmemmap_.hugetlb_vmemmap_restore_folio(h, folio);
   }
+  [[nodiscard]] int64_t hugetlb_vmemmap_restore_folios(const Hstate& h, std::vector<Pfn>& folio_list,
+                                                       std::vector<Pfn>& non_hvo_folios) override {
+    return vmemmap_.hugetlb_vmemmap_restore_folios(h, folio_list, non_hvo_folios);
+  }
+  [[nodiscard]] std::span<const std::string_view> fixes_older_than_batched_resize() const override;
   [[nodiscard]] bool folio_ref_freeze(Pfn folio, int32_t count) override {
     return page_ref_.folio_ref_freeze(folio, count);
   }

@@ -14,7 +14,9 @@
 //   4. flush_tlb_all(), and only then free_vmemmap_page_list(). Revert
 //      `flush-before-free` frees first (fix 5 of HVO-HISTORY.md).
 // Restore (hugetlb_vmemmap_restore_folio[s]()): vmemmap_remap_alloc(), the
-// flag cleared after.
+// flag cleared after; a batch (hugetlb_vmemmap_restore_folios(), the pool's
+// update_and_free_pages_bulk()) remaps with VMEMMAP_REMAP_NO_TLB_FLUSH and
+// flushes once at its end.
 //
 // What 7.1 dropped ("mm: Drop fake head checks" and the commit after it in
 // the series): no static key (no fake head to check for), no
@@ -64,6 +66,13 @@ class HugetlbVmemmap {
   // hugetlb_vmemmap_restore_folio(h, folio): false for -ENOMEM (the folio
   // is left whole and optimized).
   [[nodiscard]] bool hugetlb_vmemmap_restore_folio(const Hstate& h, Pfn folio);
+  // hugetlb_vmemmap_restore_folios(h, folio_list, non_hvo_folios): restores
+  // in order until the first failure; every folio with its vmemmap
+  // (restored or never optimized) moves to non_hvo_folios. Returns the
+  // number restored, or -1 for -ENOMEM (the failed folio and the rest stay
+  // on folio_list). One flush_tlb_all() for the batch.
+  [[nodiscard]] int64_t hugetlb_vmemmap_restore_folios(const Hstate& h, std::vector<Pfn>& folio_list,
+                                                       std::vector<Pfn>& non_hvo_folios);
 
   // folio_test_hugetlb_vmemmap_optimized(): HPG_vmemmap_optimized.
   [[nodiscard]] bool folio_test_hugetlb_vmemmap_optimized(Pfn folio);

@@ -53,6 +53,16 @@ v7_1::HugetlbVmemmapFixes vmemmap_fixes(const Model& m) {
 V71Model::V71Model(Machine& machine, std::set<std::string> reverts)
     : HugetlbFolio6x(machine, std::move(reverts)), vmemmap_(machine, vmemmap_fixes(*this)) {}
 
+std::span<const std::string_view> V71Model::fixes_older_than_batched_resize() const {
+  // Before 6.7's batched resize: d8d55f5616cf (5.x: the PMD split under
+  // init_mm.page_table_lock), restore-wmb (2022), 2b21624fc232 (6.1),
+  // 3ce2c24cb68f (6.5), d8f5f7e445f0 (6.5), 32c877191e02 (6.5). Not
+  // flush-before-free (the batch's own flush, 6.7) nor tail-cmpxchg (7.1).
+  static constexpr std::string_view kFixes[] = {"d8d55f5616cf", "restore-wmb",  "2b21624fc232",
+                                                "3ce2c24cb68f", "d8f5f7e445f0", "32c877191e02"};
+  return kFixes;
+}
+
 std::vector<ExpectedVmemmapPage> V71Model::optimized_shape(const Hstate& h) const {
   // Page 0: the head's private page, writable; every other vmemmap page the
   // zone's shared tail page for the order, read-only.

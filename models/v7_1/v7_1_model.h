@@ -24,7 +24,15 @@
 //     flushes, PMD splits under init_mm.page_table_lock, and the folio's
 //     mm/hugetlb.c life cycle (models/common/hugetlb_folio_6x.h): frozen
 //     folios, the hugetlb mark set before optimizing and cleared after
-//     restoring, the hugetlb fields in page[3], memory_failure().
+//     restoring, the hugetlb fields in page[3], memory_failure(); and the
+//     pool's batched resize of 6.7 (models/common/hugetlb_pool_bulk_6x.cc):
+//     a grow allocates every folio, then HVOs them as one batch
+//     (prep_and_add_allocated_folios()), a shrink restores every removed
+//     folio as one batch (update_and_free_pages_bulk(), with
+//     hugetlb_vmemmap_restore_folios() here). With a fix older than 6.7
+//     reverted (d8d55f5616cf, 3ce2c24cb68f, restore-wmb, 32c877191e02,
+//     d8f5f7e445f0, 2b21624fc232) the pool resizes one folio at a time, as
+//     those kernels did. No demote (models/v6_10 only).
 //
 // Reverts: d8d55f5616cf and 3ce2c24cb68f (vmemmap_split.h), restore-wmb and
 // flush-before-free (vmemmap_remap.h, hugetlb_vmemmap.h), 32c877191e02,
@@ -33,6 +41,8 @@
 #pragma once
 
 #include <optional>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "models/common/hugetlb_folio_6x.h"
@@ -71,14 +81,19 @@ class V71Model final : public models::HugetlbFolio6x {
   [[nodiscard]] v7_1::HugetlbVmemmap& hugetlb_vmemmap() { return vmemmap_; }
 
  private:
-  // The HugetlbFolio6x hooks: 7.1's HVO (hugetlb_vmemmap.h) and
-  // prep_compound_tail().
+  // The HugetlbFolio6x hooks: 7.1's HVO (hugetlb_vmemmap.h),
+  // prep_compound_tail() and the fixes older than 6.7.
   void hugetlb_vmemmap_optimize_folios(const Hstate& h, const std::vector<Pfn>& folio_list) override {
     vmemmap_.hugetlb_vmemmap_optimize_folios(h, folio_list);
   }
   [[nodiscard]] bool hugetlb_vmemmap_restore_folio(const Hstate& h, Pfn folio) override {
     return vmemmap_.hugetlb_vmemmap_restore_folio(h, folio);
   }
+  [[nodiscard]] int64_t hugetlb_vmemmap_restore_folios(const Hstate& h, std::vector<Pfn>& folio_list,
+                                                       std::vector<Pfn>& non_hvo_folios) override {
+    return vmemmap_.hugetlb_vmemmap_restore_folios(h, folio_list, non_hvo_folios);
+  }
+  [[nodiscard]] std::span<const std::string_view> fixes_older_than_batched_resize() const override;
   // prep_compound_tail() of 7.1 for every tail: set_compound_head() writes
   // the order's mask.
   void prep_compound_tails(Pfn folio, Order order) override;

@@ -1,17 +1,62 @@
-// The forced interleavings that 6.10 and 7.1 share, around the mm/hugetlb.c
-// life cycle and the batched HVO both have (models/common/hugetlb_folio_6x.h):
-// each drives one pool operation on CPU 0 and runs the other side on CPU 1
-// at the point the kernel fix is about. The tests of each model assert what
-// its reverted and fixed variants must show.
+// The scenarios 6.10 and 7.1 share, around the mm/hugetlb.c life cycle, the
+// pool's batched resize and the batched HVO both have
+// (models/common/hugetlb_folio_6x.h, hugetlb_pool_bulk_6x.cc): the forced
+// interleavings (each drives one pool operation on CPU 0 and runs the
+// other side on CPU 1 at the point the kernel fix is about) and the
+// parameterized suites whose bodies (pool_6x_test.cc) are written once and
+// instantiated by each model's test file (pool_v6_10_test.cc,
+// pool_v7_1_test.cc) with what differs between the generations.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
 
 #include "engine/pte.h"
 #include "engine/struct_page.h"
 #include "tests/models/pool_interleaving.h"
 
 namespace hvo::testing {
+
+// What the shared pool tests need to know of one 6.x generation.
+struct Pool6xModel {
+  const char* name;  // "v6.10", "v7.1"
+  // synchronize_rcu() per optimize or restore batch that HVO applies to:
+  // one in 6.10 (bd225530a4c7, c2a967f6ab0e), none in 7.1.
+  uint64_t grace_periods_per_batch;
+  // The model's revertible fixes older than 6.7's batched resize: with one
+  // of them reverted the pool resizes one folio at a time.
+  std::vector<std::string> fixes_older_than_batched_resize;
+};
+
+// gtest prints a parameter by its model's name.
+inline void PrintTo(const Pool6xModel& m, std::ostream* os) { *os << m.name; }
+
+// The suites of pool_6x_test.cc. A model's test file instantiates them.
+class Pool6xTest : public ::testing::TestWithParam<Pool6xModel> {};
+// (model, one of its reverts).
+class Pool6xRevertTest : public ::testing::TestWithParam<std::tuple<Pool6xModel, std::string>> {};
+
+inline std::string test_name_of(std::string name) {
+  for (char& ch : name)
+    if (ch == '-' || ch == '.') ch = '_';
+  return name;
+}
+inline std::string pool_6x_test_name(const ::testing::TestParamInfo<Pool6xModel>& info) {
+  return test_name_of(info.param.name);
+}
+inline std::string pool_6x_revert_test_name(const ::testing::TestParamInfo<Pool6xRevertTest::ParamType>& info) {
+  // "r" then the fix: a test name starts with a letter. (Appended, not
+  // "r" + name: gcc 12 reports a false -Wrestrict on the latter.)
+  std::string name(1, 'r');
+  name.append(test_name_of(std::get<1>(info.param)));
+  return name;
+}
 
 // The point where vmemmap_remap_free() copies the head's vmemmap page into
 // the head's new page: the folio's struct pages are still mapped as before,
@@ -63,33 +108,66 @@ inline StaleTlb read_a_tail_across_the_free(PoolWorld& w) {
 // head page, 7.1's shared tail page).
 constexpr uint64_t kPoisonedTail = 64 + 5;
 
+// The folio memory_failure() was aimed at, and the frame its poisoned
+// tail's vmemmap page mapped read-only (6.10: the head's new page, 7.1:
+// the zone's shared tail page): what a write to that tail would reach.
+struct PoisonedTail {
+  Pfn head{0};
+  Pfn read_only_frame{0};
+};
+inline Pfn frame_of_poisoned_tail(PoolWorld& w, Pfn head) {
+  return w.machine.page_tables().walk(pfn_to_page(head + kPoisonedTail)).frame;
+}
+
 // memory_failure() on a tail (CPU 1) right after the new folio's vmemmap
 // was optimized, before the pool has it.
-inline Pfn memory_failure_right_after_hvo(PoolWorld& w) {
-  Pfn head{0};
-  Script script({{at_head_copy, [&](const SchedulePoint& p) { head = head_of_copy(p); }},
+inline PoisonedTail memory_failure_right_after_hvo(PoolWorld& w) {
+  PoisonedTail r;
+  Script script({{at_head_copy, [&](const SchedulePoint& p) { r.head = head_of_copy(p); }},
                  {[](const SchedulePoint&) { return in_operation("free_vmemmap_page_list"); },
-                  [&](const SchedulePoint&) { on_cpu(1, [&] { w.model->memory_failure(*w.pool, head + kPoisonedTail); }); }}});
+                  [&](const SchedulePoint&) {
+                    on_cpu(1, [&] { w.model->memory_failure(*w.pool, r.head + kPoisonedTail); });
+                  }}});
   grow_one_with(w, script);
-  return head;
+  r.read_only_frame = frame_of_poisoned_tail(w, r.head);  // still optimized: the grow's mapping
+  return r;
 }
 
 // memory_failure() on a tail (CPU 1) as the shrink starts restoring the
 // folio's vmemmap: in the batched restore of update_and_free_pages_bulk()
-// (6.10 with 6.7's batched resize) or in the single-folio one (7.1 here,
-// and 6.10 with a fix older than 6.7 reverted).
-inline Pfn memory_failure_as_the_restore_starts(PoolWorld& w) {
+// (6.7's batched resize) or in the single-folio one (with a fix older than
+// 6.7 reverted, such as 32c877191e02 itself).
+inline PoisonedTail memory_failure_as_the_restore_starts(PoolWorld& w) {
   w.pool->set_max_huge_pages(1);
-  const Pfn head = only_folio(w);
+  PoisonedTail r{only_folio(w), Pfn(0)};
+  r.read_only_frame = frame_of_poisoned_tail(w, r.head);
   Script script({{[](const SchedulePoint&) {
                     return in_operation("hugetlb_vmemmap_restore_folios") || in_operation("hugetlb_vmemmap_restore_folio");
                   },
-                  [&](const SchedulePoint&) { on_cpu(1, [&] { w.model->memory_failure(*w.pool, head + kPoisonedTail); }); }}});
+                  [&](const SchedulePoint&) {
+                    on_cpu(1, [&] { w.model->memory_failure(*w.pool, r.head + kPoisonedTail); });
+                  }}});
   w.task.hook = &script;
   w.pool->set_max_huge_pages(0);
   w.task.hook = nullptr;
   EXPECT_TRUE(script.done());
-  return head;
+  return r;
+}
+
+// Free mode: two OS threads (CPUs 1 and 2) grow the pool to 12 at once
+// (their batches split the same PMD; 7.1's first HVOs race to install the
+// shared tail page) and shrink it to 4. The caller checks what its model
+// must leave, then shrinks to 0.
+inline void grow_and_shrink_from_two_threads(PoolWorld& w) {
+  auto cycle = [&](unsigned cpu) {
+    Task t{CpuId(cpu)};
+    TaskScope scope(t);
+    w.pool->set_max_huge_pages(12);
+    w.pool->set_max_huge_pages(4);
+  };
+  std::thread a(cycle, 1), b(cycle, 2);
+  a.join();
+  b.join();
 }
 
 }  // namespace hvo::testing

@@ -1,10 +1,13 @@
-// The 6.10 model's own mechanisms and each of its reverts: the head vmemmap
-// page remapped onto a new frame, savings, batched flushes, frozen folios,
-// grace periods only when HVO applies, and for every revert knob a
-// deterministic scenario that shows the bug on the reverted model and
-// passes on the fixed one. Interleavings are forced with schedule hooks:
-// nested tasks on another CPU where the other side needs no waiting, two
-// OS threads where RCU must wait for a reader.
+// The 6.10 model's own mechanisms and its reverts: the head vmemmap page
+// remapped onto a new frame, savings, fake heads behind the static key,
+// grace periods per batch and only when HVO applies, and for each revert
+// knob of 6.10 alone a deterministic scenario that shows the bug on the
+// reverted model and passes on the fixed one. What 6.10 shares with 7.1
+// (the pool's batched resize, frozen folios, flush-before-free, the hugetlb
+// mark, every revert clean alone) is pool_6x_test.cc, instantiated here.
+// Interleavings are forced with schedule hooks: nested tasks on another CPU
+// where the other side needs no waiting, two OS threads where RCU must wait
+// for a reader.
 #include <gtest/gtest.h>
 
 #include <condition_variable>
@@ -117,16 +120,6 @@ TEST(V610HeadPageTest, WithoutANewHeadPageTheOldOneIsReusedAsIn518) {
 
 // --- batching, flushes, grace periods ----------------------------------------------------------
 
-TEST(V610BatchTest, AGrowSplitsThenFlushesOnceAndFlushesOnceMoreBeforeFreeing) {
-  PoolWorld w("v6.10", kHstate2M);
-  const uint64_t flushes = w.machine.mmu().flushes();
-  w.pool->set_max_huge_pages(1);
-  // flush_tlb_all() after the splits, flush_tlb_all() before the frees: no
-  // per-split, per-remap flush_tlb_kernel_range().
-  EXPECT_EQ(w.machine.mmu().flushes() - flushes, 2u);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
 TEST(V610BatchTest, BatchedRestoreAndReoptimizeOfThreeFoliesSynchronizeRcuOncePerBatch) {
   PoolWorld w("v6.10", kHstate2M);
   w.pool->set_max_huge_pages(3);
@@ -162,86 +155,6 @@ TEST(V610BatchTest, BatchedRestoreAndReoptimizeOfThreeFoliesSynchronizeRcuOncePe
   EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
 }
 
-// --- the pool's batched resize (update_and_free_pages_bulk(), prep_and_add_allocated_folios()) --
-
-// Shrinking 8 optimized folios: one hugetlb_vmemmap_restore_folios() of the
-// whole list, so one grace period and one flush_tlb_all(); per folio it
-// would be 8 of each.
-TEST(V610BulkTest, AShrinkOfEightOptimizedFoliosIsOneBatchedRestoreWithOneGracePeriodAndOneFlush) {
-  PoolWorld w("v6.10", kHstate2M);
-  ASSERT_EQ(w.pool->set_max_huge_pages(8), 8u);
-  const uint64_t gp = w.machine.rcu().grace_periods(), flushes = w.machine.mmu().flushes();
-  EXPECT_EQ(w.pool->set_max_huge_pages(0), 0u);
-  EXPECT_EQ(w.machine.rcu().grace_periods() - gp, 1u);
-  EXPECT_EQ(w.machine.mmu().flushes() - flushes, 1u);
-  EXPECT_EQ(w.pool->vmemmap_stats().restored, 8u);
-  EXPECT_EQ(w.pool->vmemmap_stats().restore_failures, 0u);
-  EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
-// Growing by 8: every folio allocated first, then one
-// hugetlb_vmemmap_optimize_folios(): one grace period, the splits' flush and
-// the remaps' flush.
-TEST(V610BulkTest, AGrowOfEightIsOneBatchedOptimizeWithOneGracePeriodAndTwoFlushes) {
-  PoolWorld w("v6.10", kHstate2M);
-  const uint64_t gp = w.machine.rcu().grace_periods(), flushes = w.machine.mmu().flushes();
-  ASSERT_EQ(w.pool->set_max_huge_pages(8), 8u);
-  EXPECT_EQ(w.machine.rcu().grace_periods() - gp, 1u);
-  EXPECT_EQ(w.machine.mmu().flushes() - flushes, 2u);
-  EXPECT_EQ(w.pool->vmemmap_stats().optimized, 8u);
-  EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
-  EXPECT_EQ(w.pool->set_max_huge_pages(0), 0u);
-  EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
-}
-
-// The batch fails on its first folio and nothing was restored before it:
-// bulk_vmemmap_restore_error() retries folio by folio, the first succeeds
-// (the failure was one allocation), is freed, and the batch is retried:
-// the kernel's forward progress, nothing put back.
-TEST(V610BulkTest, ABatchThatFailsOnceIsRetriedFolioByFolioAndEverythingIsFreed) {
-  PoolWorld w("v6.10", kHstate2M);
-  ASSERT_EQ(w.pool->set_max_huge_pages(4), 4u);
-  w.machine.alloc_failure().fail_nth(1);
-  EXPECT_EQ(w.pool->set_max_huge_pages(0), 0u);
-  EXPECT_EQ(w.machine.alloc_failure().injected(), 1u);
-  EXPECT_EQ(w.pool->vmemmap_stats().restore_failures, 0u);
-  EXPECT_EQ(w.pool->vmemmap_stats().restored, 4u);
-  EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
-// The batch restores the first folio, then runs out of memory for good:
-// the restored one is freed (the first branch of
-// bulk_vmemmap_restore_error()), the retried batch fails at once, and each
-// of the other three, failing alone too, goes back to the pool as a
-// surplus folio, still optimized.
-TEST(V610BulkTest, FoliosWhoseRestoreFailsForGoodGoBackAsSurplusStillOptimized) {
-  PoolWorld w("v6.10", kHstate2M);
-  ASSERT_EQ(w.pool->set_max_huge_pages(4), 4u);
-  // A 2 MiB folio's restore allocates its 7 vmemmap pages.
-  const uint64_t per_restore = kHstate2M.vmemmap_pages() - V610Model::kReservedVmemmapPages;
-  w.machine.alloc_failure().fail_every_from(per_restore + 1);
-  EXPECT_EQ(w.pool->set_max_huge_pages(0), 3u);
-  w.machine.alloc_failure().disable();
-  const PoolCounters c = w.pool->counters();
-  EXPECT_EQ(c.nr_huge_pages, 3u);
-  EXPECT_EQ(c.surplus_huge_pages, 3u);
-  EXPECT_EQ(c.free_huge_pages, 3u);
-  EXPECT_EQ(w.pool->vmemmap_stats().restored, 1u);
-  EXPECT_EQ(w.pool->vmemmap_stats().restore_failures, 3u);
-  for (const FolioSnapshot& f : w.pool->folios()) {
-    EXPECT_TRUE(w.model->vmemmap_optimized(f.head));
-    EXPECT_TRUE(w.machine.pages().test_flag(f.head, PG_hugetlb));  // add_hugetlb_folio(): still hugetlb
-  }
-  EXPECT_TRUE(w.pool->check_counters());
-  EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
-  // Memory again: the surplus folios go with the next shrink.
-  EXPECT_EQ(w.pool->set_max_huge_pages(0), 0u);
-  EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
 struct GracePeriods {
   uint64_t grow, shrink;
 };
@@ -254,25 +167,6 @@ GracePeriods grace_periods_of_a_grow_and_shrink(PoolWorld& w) {
   EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
   EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
   return {grown - before, rcu.grace_periods() - grown};
-}
-
-TEST(V610GracePeriodTest, OnePerBatchTheGrowsAndTheShrinksAreOneBatchEach) {
-  PoolWorld w("v6.10", kHstate2M);
-  const GracePeriods gp = grace_periods_of_a_grow_and_shrink(w);
-  // prep_and_add_allocated_folios() and update_and_free_pages_bulk(): the
-  // four folios are one hugetlb_vmemmap_optimize_folios() and one
-  // hugetlb_vmemmap_restore_folios().
-  EXPECT_EQ(gp.grow, 1u);
-  EXPECT_EQ(gp.shrink, 1u);
-}
-
-TEST(V610GracePeriodTest, AFixOlderThanTheBatchedResizeRevertedOnePerFolio) {
-  // 32c877191e02 (6.5) reverted models a kernel before 6.7's batched
-  // resize: one folio, one batch, one grace period at a time.
-  PoolWorld w("v6.10", kHstate2M, PteAccess::kOnce, {"32c877191e02"});
-  const GracePeriods gp = grace_periods_of_a_grow_and_shrink(w);
-  EXPECT_EQ(gp.grow, 4u);
-  EXPECT_EQ(gp.shrink, 4u);
 }
 
 // Without HVO, grace periods by entry point: the batched optimize of a
@@ -317,111 +211,6 @@ TEST(V610GracePeriodTest, Bd225530a4c7RevertedNone) {
   const GracePeriods gp = grace_periods_of_a_grow_and_shrink(w);
   EXPECT_EQ(gp.grow, 0u);
   EXPECT_EQ(gp.shrink, 0u);
-}
-
-// --- frozen folios -------------------------------------------------------------------------------
-
-TEST(V610FrozenTest, FoliosStayFrozenFromAllocationThroughHvoAndWhileFree) {
-  PoolWorld w("v6.10", kHstate2M);
-  StructPageAccess& pages = w.machine.pages();
-  std::optional<int32_t> during_hvo;
-  Script grow({{at_head_copy, [&](const SchedulePoint& p) {
-                  on_cpu(1, [&] { during_hvo = pages.page_ref_count(head_of_copy(p)); });
-                }}});
-  grow_one_with(w, grow);
-  EXPECT_EQ(during_hvo, 0);
-  const Pfn head = only_folio(w);
-  EXPECT_EQ(pages.page_ref_count(head), 0);
-  // An owner unfreezes it; giving it back freezes it again (refcount 0).
-  ASSERT_EQ(w.pool->alloc_hugetlb_folio(), head);
-  EXPECT_EQ(pages.page_ref_count(head), 1);
-  w.model->put_page(*w.pool, head);
-  EXPECT_EQ(pages.page_ref_count(head), 0);
-  // The restore runs frozen too.
-  std::optional<int32_t> during_restore;
-  Script shrink({{[](const SchedulePoint&) { return current().operation == "vmemmap_remap_alloc"; },
-                  [&](const SchedulePoint&) { on_cpu(1, [&] { during_restore = pages.page_ref_count(head); }); }}});
-  w.task.hook = &shrink;
-  w.pool->set_max_huge_pages(0);
-  w.task.hook = nullptr;
-  EXPECT_EQ(during_restore, 0);
-  EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
-TEST(V610FrozenTest, ASpeculativeReferenceBeforeTheFreezeMakesTheAllocationRetry) {
-  PoolWorld w("v6.10", kHstate2M);
-  std::optional<Pfn> first;
-  bool got = false;
-  // folio_ref_freeze(folio, 1): the cmpxchg of the head's _refcount to 0.
-  Script script({{[](const SchedulePoint& p) {
-                    return p.event == SchedEvent::kPageRmw && current().operation == "alloc_buddy_hugetlb_folio" &&
-                           (p.address - kVmemmapBase) % kStructPageSize == static_cast<uint64_t>(PageWord32::kRefcount);
-                  },
-                  [&](const SchedulePoint& p) {
-                    first = page_to_pfn(VmemmapAddr(p.address));
-                    on_cpu(1, [&] { got = w.model->get_page_unless_zero(*first); });
-                  }}});
-  grow_one_with(w, script);
-  ASSERT_TRUE(first.has_value());
-  EXPECT_TRUE(got);
-  // The first folio was put back and another one allocated ("retry once").
-  const Pfn head = only_folio(w);
-  EXPECT_NE(head, *first);
-  EXPECT_EQ(w.machine.pages().page_ref_count(*first), 1);  // the speculative holder's
-  EXPECT_FALSE(w.model->page_huge(*first));
-  // The holder's put_page() frees it, an ordinary compound page.
-  on_cpu(1, [&] { w.model->put_page(*w.pool, *first); });
-  EXPECT_EQ(w.machine.mem().state(*first), FrameState::kFree);
-  EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
-  w.pool->set_max_huge_pages(0);
-  EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
-TEST(V610FrozenTest, B2b21624fc232AFrozenHeadTakesNoReferenceWhileItIsCopied) {
-  PoolWorld w("v6.10", kHstate2M);
-  const LostUpdate r = reference_the_head_during_its_copy(w);
-  EXPECT_FALSE(r.got);
-  EXPECT_EQ(w.machine.pages().page_ref_count(r.head), 0);
-  EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
-TEST(V610FrozenTest, B2b21624fc232RevertedTheReferenceGoesToTheOldHeadPageAndIsLost) {
-  PoolWorld w("v6.10", kHstate2M, PteAccess::kOnce, {"2b21624fc232"});
-  const LostUpdate r = reference_the_head_during_its_copy(w);
-  ASSERT_TRUE(r.got);
-  // The walker holds a reference the folio does not count: it is free, at 0.
-  EXPECT_EQ(w.pool->folios().at(0).state, FolioState::kFree);
-  EXPECT_EQ(w.machine.pages().page_ref_count(r.head), 0);
-  // Its put_page() drives the free folio's count negative.
-  on_cpu(1, [&] { w.model->put_page(*w.pool, r.head); });
-  EXPECT_EQ(w.machine.pages().page_ref_count(r.head), -1);
-  EXPECT_FALSE(w.checker->check_quiescent());
-  const std::optional<Violation> v = first_of(w, ViolationKind::kInvariantBroken);
-  ASSERT_TRUE(v.has_value());
-  EXPECT_EQ(v->invariant, Invariant::kStructPageContents);
-  EXPECT_EQ(v->pfn, r.head);
-}
-
-// --- flush-before-free ------------------------------------------------------------------------------
-
-TEST(V610FlushBeforeFreeTest, TheBatchFlushesBeforeTheOldPagesAreFreed) {
-  PoolWorld w("v6.10", kHstate2M);
-  (void)read_a_tail_across_the_free(w);
-  EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
-TEST(V610FlushBeforeFreeTest, RevertedAStaleTlbEntryReachesTheFreedFrame) {
-  PoolWorld w("v6.10", kHstate2M, PteAccess::kOnce, {"flush-before-free"});
-  const StaleTlb r = read_a_tail_across_the_free(w);
-  ASSERT_EQ(count(w, ViolationKind::kStaleTlbUseAfterFree), 1u) << first_violation(w);
-  const Violation v = *first_of(w, ViolationKind::kStaleTlbUseAfterFree);
-  EXPECT_EQ(v.cpu, CpuId(1));
-  EXPECT_EQ(v.frame, r.old_frame);
-  EXPECT_EQ(v.pfn, r.head + 64);
 }
 
 // --- bd225530a4c7: speculative walkers and synchronize_rcu() ------------------------------------------
@@ -601,46 +390,6 @@ TEST(V610RefAcquireTest, RevertedTheFakeHeadCheckComesFirstAndTheRefcountLoadIsR
   EXPECT_EQ(loads[0], (pfn_to_page(fake) + static_cast<uint64_t>(PageWord::kFlags)).value());  // PG_head
 }
 
-// --- the hugetlb mark: d8f5f7e445f0 and 32c877191e02 ----------------------------------------------------
-
-TEST(V610HugetlbMarkTest, D8f5f7e445f0TheMarkIsSetBeforeHvo) {
-  PoolWorld w("v6.10", kHstate2M);
-  (void)memory_failure_right_after_hvo(w);
-  EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
-TEST(V610HugetlbMarkTest, D8f5f7e445f0RevertedMemoryFailureWritesAReadOnlyTail) {
-  PoolWorld w("v6.10", kHstate2M, PteAccess::kOnce, {"d8f5f7e445f0"});
-  const Pfn head = memory_failure_right_after_hvo(w);
-  ASSERT_EQ(count(w, ViolationKind::kRoTailWrite), 1u) << first_violation(w);
-  EXPECT_EQ(first_of(w, ViolationKind::kRoTailWrite)->pfn, head + kPoisonedTail);
-}
-
-TEST(V610HugetlbMarkTest, C32c877191e02TheMarkIsClearedOnlyAfterTheRestore) {
-  PoolWorld w("v6.10", kHstate2M);
-  (void)memory_failure_as_the_restore_starts(w);
-  EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
-TEST(V610HugetlbMarkTest, C32c877191e02RevertedMemoryFailureWritesAReadOnlyTail) {
-  PoolWorld w("v6.10", kHstate2M, PteAccess::kOnce, {"32c877191e02"});
-  const Pfn head = memory_failure_as_the_restore_starts(w);
-  ASSERT_EQ(count(w, ViolationKind::kRoTailWrite), 1u) << first_violation(w);
-  EXPECT_EQ(first_of(w, ViolationKind::kRoTailWrite)->pfn, head + kPoisonedTail);
-}
-
-TEST(V610HugetlbMarkTest, MemoryFailureOnAFreeFolioDissolvesItAndPoisonsTheRawPage) {
-  PoolWorld w("v6.10", kHstate2M);
-  w.pool->set_max_huge_pages(2);
-  const Pfn head = w.pool->folios().at(0).head;
-  w.model->memory_failure(*w.pool, head + kPoisonedTail);
-  EXPECT_EQ(w.pool->counters().nr_huge_pages, 1u);
-  EXPECT_EQ(w.machine.mem().state(head), FrameState::kFree);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
 // --- reset-3 ---------------------------------------------------------------------------------------------
 
 TEST(V610ResetStructPagesTest, FourStructPagesAreResetSoRestoredTailsAreOrdinary) {
@@ -679,49 +428,33 @@ TEST(V610RegistryTest, KnowsTheModelAndItsReverts) {
   EXPECT_NE(check_model_and_reverts("v6.10", {"fake-head"}), "");
 }
 
-// Every revert but reset-3 (whose bug is sequential) needs a race to show:
-// alone, grow and shrink stay clean.
-class V610RevertTest : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(V610RevertTest, IsCleanWithoutConcurrency) {
-  PoolWorld w("v6.10", kHstate2M, PteAccess::kOnce, {GetParam()});
-  EXPECT_TRUE(w.model->reverted(GetParam()));
-  ASSERT_EQ(w.pool->set_max_huge_pages(8), 8u);
-  EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
-  w.pool->set_max_huge_pages(0);
-  EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
-INSTANTIATE_TEST_SUITE_P(Reverts, V610RevertTest,
-                         ::testing::Values("flush-before-free", "bd225530a4c7", "c2a967f6ab0e", "ref-acquire",
-                                           "32c877191e02", "d8f5f7e445f0", "2b21624fc232"),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& ch : name)
-                             if (ch == '-') ch = '_';
-                           return "r" + name;
-                         });
-
-// Free mode: two OS threads grow the pool at once (their batches split the
-// same PMD), then shrink it; the fixed model stays clean.
+// Free mode: two OS threads grow the pool at once, then shrink it; the
+// fixed model stays clean, the static key back at 0.
 TEST(V610ConcurrentTest, TwoThreadsGrowingAndShrinkingThePoolStayClean) {
   PoolWorld w("v6.10", kHstate2M);
-  auto cycle = [&](unsigned cpu) {
-    Task t{CpuId(cpu)};
-    TaskScope scope(t);
-    w.pool->set_max_huge_pages(12);
-    w.pool->set_max_huge_pages(4);
-  };
-  std::thread a(cycle, 1), b(cycle, 2);
-  a.join();
-  b.join();
+  grow_and_shrink_from_two_threads(w);
   EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
   w.pool->set_max_huge_pages(0);
   EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
   EXPECT_EQ(v610(w).hugetlb_vmemmap().hugetlb_optimize_vmemmap_key().count(), 0);
   EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
 }
+
+// --- the tests 6.10 shares with 7.1 (pool_6x_test.cc) ----------------------------------------------
+
+// One grace period per optimize or restore batch; the fixes older than
+// 6.7's batched resize: 2b21624fc232 (6.1), d8f5f7e445f0 and 32c877191e02
+// (6.5).
+const Pool6xModel kV610{"v6.10", 1, {"2b21624fc232", "d8f5f7e445f0", "32c877191e02"}};
+INSTANTIATE_TEST_SUITE_P(V610, Pool6xTest, ::testing::Values(kV610), pool_6x_test_name);
+
+// Every revert but reset-3 (whose bug is sequential) and c0f398c3b2cf (demote only).
+INSTANTIATE_TEST_SUITE_P(V610, Pool6xRevertTest,
+                         ::testing::Combine(::testing::Values(kV610),
+                                            ::testing::Values("flush-before-free", "bd225530a4c7", "c2a967f6ab0e",
+                                                              "ref-acquire", "32c877191e02", "d8f5f7e445f0",
+                                                              "2b21624fc232")),
+                         pool_6x_revert_test_name);
 
 }  // namespace
 }  // namespace hvo

@@ -3,9 +3,12 @@
 // the head onto a private writable copy, the mask-encoded compound_info, the
 // lockless install of the shared page (forced, and raced under the
 // controlled scheduler), restore by copies of a valid tail, the savings, and
-// for every revert knob a deterministic scenario that shows the bug on the
-// reverted model and passes on the fixed one. Interleavings are forced with
-// schedule hooks (nested tasks on another CPU) as in pool_v6_10_test.cc.
+// for each revert knob of 7.1 alone a deterministic scenario that shows the
+// bug on the reverted model and passes on the fixed one. What 7.1 shares
+// with 6.10 (the pool's batched resize, frozen folios, flush-before-free,
+// the hugetlb mark, every revert clean alone) is pool_6x_test.cc,
+// instantiated here. Interleavings are forced with schedule hooks (nested
+// tasks on another CPU) as in pool_v6_10_test.cc.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -362,97 +365,6 @@ TEST(V71RestoreTest, RestoreWmbRevertedNoFenceBeforeTheRestoredPte) {
   EXPECT_NE(e.address, 0u);  // the last copy's store
 }
 
-// --- flush-before-free ------------------------------------------------------------------------------
-
-TEST(V71FlushBeforeFreeTest, TheBatchFlushesBeforeTheOldPagesAreFreed) {
-  PoolWorld w("v7.1", kHstate2M);
-  (void)read_a_tail_across_the_free(w);
-  EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
-TEST(V71FlushBeforeFreeTest, RevertedAStaleTlbEntryReachesTheFreedFrame) {
-  PoolWorld w("v7.1", kHstate2M, PteAccess::kOnce, {"flush-before-free"});
-  const StaleTlb r = read_a_tail_across_the_free(w);
-  ASSERT_EQ(count(w, ViolationKind::kStaleTlbUseAfterFree), 1u) << first_violation(w);
-  const Violation v = *first_of(w, ViolationKind::kStaleTlbUseAfterFree);
-  EXPECT_EQ(v.cpu, CpuId(1));
-  EXPECT_EQ(v.frame, r.old_frame);
-  EXPECT_EQ(v.pfn, r.head + 64);
-}
-
-// --- the hugetlb mark: d8f5f7e445f0 and 32c877191e02 ----------------------------------------------------
-
-TEST(V71HugetlbMarkTest, D8f5f7e445f0TheMarkIsSetBeforeHvo) {
-  PoolWorld w("v7.1", kHstate2M);
-  (void)memory_failure_right_after_hvo(w);
-  EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
-TEST(V71HugetlbMarkTest, D8f5f7e445f0RevertedMemoryFailureWritesTheSharedTail) {
-  PoolWorld w("v7.1", kHstate2M, PteAccess::kOnce, {"d8f5f7e445f0"});
-  const Pfn head = memory_failure_right_after_hvo(w);
-  ASSERT_EQ(count(w, ViolationKind::kRoTailWrite), 1u) << first_violation(w);
-  const Violation v = *first_of(w, ViolationKind::kRoTailWrite);
-  EXPECT_EQ(v.pfn, head + kPoisonedTail);
-  EXPECT_EQ(v.frame, w.model->shared_tail_page(kHstate2M));  // every folio's tail, had it succeeded
-}
-
-TEST(V71HugetlbMarkTest, C32c877191e02TheMarkIsClearedOnlyAfterTheRestore) {
-  PoolWorld w("v7.1", kHstate2M);
-  (void)memory_failure_as_the_restore_starts(w);
-  EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
-TEST(V71HugetlbMarkTest, C32c877191e02RevertedMemoryFailureWritesTheSharedTail) {
-  PoolWorld w("v7.1", kHstate2M, PteAccess::kOnce, {"32c877191e02"});
-  const Pfn head = memory_failure_as_the_restore_starts(w);
-  ASSERT_EQ(count(w, ViolationKind::kRoTailWrite), 1u) << first_violation(w);
-  const Violation v = *first_of(w, ViolationKind::kRoTailWrite);
-  EXPECT_EQ(v.pfn, head + kPoisonedTail);
-  EXPECT_EQ(v.frame, w.model->shared_tail_page(kHstate2M));
-}
-
-TEST(V71HugetlbMarkTest, MemoryFailureOnAFreeFolioDissolvesItAndPoisonsTheRawPage) {
-  PoolWorld w("v7.1", kHstate2M);
-  w.pool->set_max_huge_pages(2);
-  const Pfn head = w.pool->folios().at(0).head;
-  w.model->memory_failure(*w.pool, head + kPoisonedTail);
-  EXPECT_EQ(w.pool->counters().nr_huge_pages, 1u);
-  EXPECT_EQ(w.machine.mem().state(head), FrameState::kFree);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
-// --- 2b21624fc232: frozen folios ---------------------------------------------------------------------------
-
-TEST(V71FrozenTest, B2b21624fc232AFrozenHeadTakesNoReferenceWhileItIsCopied) {
-  PoolWorld w("v7.1", kHstate2M);
-  const LostUpdate r = reference_the_head_during_its_copy(w);
-  EXPECT_FALSE(r.got);
-  EXPECT_EQ(w.machine.pages().page_ref_count(r.head), 0);
-  EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
-TEST(V71FrozenTest, B2b21624fc232RevertedTheReferenceGoesToTheOldHeadPage) {
-  PoolWorld w("v7.1", kHstate2M, PteAccess::kOnce, {"2b21624fc232"});
-  const LostUpdate r = reference_the_head_during_its_copy(w);
-  ASSERT_TRUE(r.got);
-  // The reference went to the old head page, freed since: the folio is
-  // free at 0, and the holder's put_page() drives it to -1.
-  EXPECT_EQ(w.pool->folios().at(0).state, FolioState::kFree);
-  EXPECT_EQ(w.machine.pages().page_ref_count(r.head), 0);
-  on_cpu(1, [&] { w.model->put_page(*w.pool, r.head); });
-  EXPECT_EQ(w.machine.pages().page_ref_count(r.head), -1);
-  EXPECT_FALSE(w.checker->check_quiescent());
-  const std::optional<Violation> v = first_of(w, ViolationKind::kInvariantBroken);
-  ASSERT_TRUE(v.has_value());
-  EXPECT_EQ(v->invariant, Invariant::kStructPageContents);
-  EXPECT_EQ(v->pfn, r.head);
-}
-
 // --- the split races, forced: d8d55f5616cf and 3ce2c24cb68f ------------------------------------------------
 
 // CPU 0 grows the pool by one folio, the first of its 128 MiB region, so its
@@ -560,46 +472,29 @@ TEST(V71RegistryTest, KnowsTheModelAndItsReverts) {
     EXPECT_NE(check_model_and_reverts("v7.1", {gone}), "") << gone;
 }
 
-// Every revert needs a race to show: alone, grow and shrink stay clean.
-class V71RevertTest : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(V71RevertTest, IsCleanWithoutConcurrency) {
-  PoolWorld w("v7.1", kHstate2M, PteAccess::kOnce, {GetParam()});
-  EXPECT_TRUE(w.model->reverted(GetParam()));
-  ASSERT_EQ(w.pool->set_max_huge_pages(8), 8u);
-  EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
-  w.pool->set_max_huge_pages(0);
-  EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
-  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
-}
-
-INSTANTIATE_TEST_SUITE_P(Reverts, V71RevertTest, ::testing::ValuesIn(kReverts), [](const auto& info) {
-  std::string name = info.param;
-  for (char& ch : name)
-    if (ch == '-') ch = '_';
-  return "r" + name;
-});
-
 // Free mode: two OS threads grow the pool at once (their first HVOs race to
 // install the shared tail page and split the same PMD), then shrink it; the
 // fixed model stays clean, with one shared tail page.
 TEST(V71ConcurrentTest, TwoThreadsGrowingAndShrinkingThePoolStayCleanWithOneTailPage) {
   PoolWorld w("v7.1", kHstate2M);
-  auto cycle = [&](unsigned cpu) {
-    Task t{CpuId(cpu)};
-    TaskScope scope(t);
-    w.pool->set_max_huge_pages(12);
-    w.pool->set_max_huge_pages(4);
-  };
-  std::thread a(cycle, 1), b(cycle, 2);
-  a.join();
-  b.join();
+  grow_and_shrink_from_two_threads(w);
   EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
   EXPECT_EQ(w.model->shared_vmemmap_frames().size(), 1u);
   w.pool->set_max_huge_pages(0);
   EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
   EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
 }
+
+// --- the tests 7.1 shares with 6.10 (pool_6x_test.cc) ----------------------------------------------
+
+// No grace periods (7.1 dropped HVO's synchronize_rcu()); the fixes older
+// than 6.7's batched resize: d8d55f5616cf (5.x), restore-wmb (2022),
+// 2b21624fc232 (6.1), 3ce2c24cb68f, d8f5f7e445f0 and 32c877191e02 (6.5).
+const Pool6xModel kV71{
+    "v7.1", 0, {"d8d55f5616cf", "restore-wmb", "2b21624fc232", "3ce2c24cb68f", "d8f5f7e445f0", "32c877191e02"}};
+INSTANTIATE_TEST_SUITE_P(V71, Pool6xTest, ::testing::Values(kV71), pool_6x_test_name);
+INSTANTIATE_TEST_SUITE_P(V71, Pool6xRevertTest, ::testing::Combine(::testing::Values(kV71), ::testing::ValuesIn(kReverts)),
+                         pool_6x_revert_test_name);
 
 }  // namespace
 }  // namespace hvo

@@ -1,16 +1,21 @@
-// The pool's batched resize in 6.10 (mm/hugetlb.c, Mike Kravetz's 6.7
+// The pool's batched resize of 6.7+ (mm/hugetlb.c, Mike Kravetz's 6.7
 // series: d67e32f26713 "hugetlb: restructure pool allocations",
-// cfb8c75099db "hugetlb: perform vmemmap restoration on a list of pages"):
-// the V610Model members behind HugetlbVmemmapOps' bulk entry points.
+// cfb8c75099db "hugetlb: perform vmemmap restoration on a list of pages"),
+// which 6.10 and 7.1 run alike: the HugetlbFolio6x members behind
+// HugetlbVmemmapOps' bulk entry points. 7.1's fake-head removal changed
+// none of it; what differs is the vmemmap batch each generation runs
+// (hugetlb_vmemmap_optimize_folios(), hugetlb_vmemmap_restore_folios():
+// 6.10 with one synchronize_rcu() per batch, 7.1 with the zone's shared
+// tail page and no RCU).
 //
 // Shrink: update_and_free_pages_bulk() restores the vmemmap of every folio
 // set_max_huge_pages() gathered with one hugetlb_vmemmap_restore_folios()
-// (one synchronize_rcu(), one flush_tlb_all()), clears their hugetlb marks
-// in one hold of hugetlb_lock, then frees each (update_and_free_hugetlb_folio(),
-// which finds nothing left to restore). On -ENOMEM,
-// bulk_vmemmap_restore_error() frees what was restored so far, or else
-// restores folio by folio, putting back as surplus each it cannot restore,
-// and the batch is retried.
+// (one flush_tlb_all(); 6.10: one synchronize_rcu()), clears their hugetlb
+// marks in one hold of hugetlb_lock, then frees each
+// (update_and_free_hugetlb_folio(), which finds nothing left to restore).
+// On -ENOMEM, bulk_vmemmap_restore_error() frees what was restored so far,
+// or else restores folio by folio, putting back as surplus each it cannot
+// restore, and the batch is retried.
 //
 // Grow: alloc_pool_huge_folio() for each folio (allocated frozen, marked
 // hugetlb), then prep_and_add_allocated_folios(): one
@@ -19,23 +24,27 @@
 // A revert of a fix older than 6.7 models the kernel before it, which had
 // no batched resize: the pool then resizes one folio at a time
 // (HugetlbVmemmapOps' defaults) and the revert's race keeps its shape.
+// Each model lists its fixes older than 6.7
+// (fixes_older_than_batched_resize()).
 #include <algorithm>
+#include <span>
+#include <string_view>
 
 #include "engine/hugetlb/hugetlb_pool.h"
 #include "engine/struct_page.h"
 #include "engine/task.h"
-#include "models/v6_10/v6_10_model.h"
+#include "models/common/hugetlb_folio_6x.h"
 
-namespace hvo {
+namespace hvo::models {
 
-bool V610Model::batched_pool_resize() const {
-  // 2b21624fc232 (6.1), d8f5f7e445f0 (6.5), 32c877191e02 (6.5): all before 6.7.
-  return !reverted("2b21624fc232") && !reverted("d8f5f7e445f0") && !reverted("32c877191e02");
+bool HugetlbFolio6x::batched_pool_resize() const {
+  const std::span<const std::string_view> older = fixes_older_than_batched_resize();
+  return std::none_of(older.begin(), older.end(), [this](std::string_view fix) { return reverted(fix); });
 }
 
 // --- shrinking -------------------------------------------------------------------------------
 
-void V610Model::update_and_free_pages_bulk(HugetlbPool& pool, std::vector<Pfn>& folio_list) {
+void HugetlbFolio6x::update_and_free_pages_bulk(HugetlbPool& pool, std::vector<Pfn>& folio_list) {
   if (!batched_pool_resize()) return HugetlbVmemmapOps::update_and_free_pages_bulk(pool, folio_list);
   const Hstate& h = pool.hstate();
   std::vector<Pfn> non_hvo_folios;
@@ -47,7 +56,7 @@ void V610Model::update_and_free_pages_bulk(HugetlbPool& pool, std::vector<Pfn>& 
     std::vector<Pfn> optimized;
     for (Pfn folio : folio_list)
       if (vmemmap_optimized(folio)) optimized.push_back(folio);
-    ret = vmemmap_.hugetlb_vmemmap_restore_folios(h, folio_list, non_hvo_folios);
+    ret = hugetlb_vmemmap_restore_folios(h, folio_list, non_hvo_folios);
     for (Pfn folio : optimized)
       if (!vmemmap_optimized(folio)) pool.note_restored(vmemmap_pages_freed_per_folio(h));
     if (ret >= 0) break;
@@ -72,7 +81,7 @@ void V610Model::update_and_free_pages_bulk(HugetlbPool& pool, std::vector<Pfn>& 
   }
 }
 
-void V610Model::bulk_vmemmap_restore_error(HugetlbPool& pool, std::vector<Pfn>& folio_list,
+void HugetlbFolio6x::bulk_vmemmap_restore_error(HugetlbPool& pool, std::vector<Pfn>& folio_list,
                                            std::vector<Pfn>& non_hvo_folios) {
   OperationScope op("bulk_vmemmap_restore_error");
   const Hstate& h = pool.hstate();
@@ -103,7 +112,7 @@ void V610Model::bulk_vmemmap_restore_error(HugetlbPool& pool, std::vector<Pfn>& 
     const Pfn folio = folio_list.front();
     folio_list.erase(folio_list.begin());  // list_del(&folio->lru)
     const bool optimized = vmemmap_optimized(folio);
-    if (!vmemmap_.hugetlb_vmemmap_restore_folio(h, folio)) {
+    if (!hugetlb_vmemmap_restore_folio(h, folio)) {
       pool.note_restore_failure();
       // add_hugetlb_folio(h, folio, true): still optimized and marked.
       pool.add_hugetlb_folio(folio, /*adjust_surplus=*/true);
@@ -121,7 +130,7 @@ void V610Model::bulk_vmemmap_restore_error(HugetlbPool& pool, std::vector<Pfn>& 
 
 // --- growing ---------------------------------------------------------------------------------
 
-std::optional<Pfn> V610Model::alloc_pool_huge_folio(HugetlbPool& pool, Gfp gfp) {
+std::optional<Pfn> HugetlbFolio6x::alloc_pool_huge_folio(HugetlbPool& pool, Gfp gfp) {
   // only_alloc_fresh_hugetlb_folio(): the frozen allocation, then
   // init_new_hugetlb_folio() at once (d8f5f7e445f0: marked before any HVO).
   const std::optional<Pfn> folio = alloc_fresh_hugetlb_folio(pool, gfp);
@@ -129,11 +138,11 @@ std::optional<Pfn> V610Model::alloc_pool_huge_folio(HugetlbPool& pool, Gfp gfp) 
   return folio;
 }
 
-void V610Model::prep_and_add_allocated_folios(HugetlbPool& pool, const std::vector<Pfn>& folio_list) {
+void HugetlbFolio6x::prep_and_add_allocated_folios(HugetlbPool& pool, const std::vector<Pfn>& folio_list) {
   HVO_CHECK(batched_pool_resize(), "prep_and_add_allocated_folios() with the pool resizing one folio at a time");
   const Hstate& h = pool.hstate();
   // "Send list for bulk vmemmap optimization processing"
-  vmemmap_.hugetlb_vmemmap_optimize_folios(h, folio_list);
+  hugetlb_vmemmap_optimize_folios(h, folio_list);
   for (Pfn folio : folio_list)
     if (vmemmap_optimized(folio)) pool.note_optimized(vmemmap_pages_freed_per_folio(h));
   // "Add all new pool pages to free lists in one lock cycle": frozen since
@@ -141,4 +150,4 @@ void V610Model::prep_and_add_allocated_folios(HugetlbPool& pool, const std::vect
   pool.add_allocated_folios(folio_list);
 }
 
-}  // namespace hvo
+}  // namespace hvo::models
