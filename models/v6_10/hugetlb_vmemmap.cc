@@ -149,30 +149,12 @@ int64_t HugetlbVmemmap::hugetlb_vmemmap_restore_folios(const Hstate& h, std::vec
   OperationScope op("hugetlb_vmemmap_restore_folios");
   synchronize_rcu_in_wrapper();
   VmemmapWalkFlags flags = VMEMMAP_REMAP_NO_TLB_FLUSH | VMEMMAP_SYNCHRONIZE_RCU;
-  int64_t restored = 0;
-  bool failed = false;
-  size_t i = 0;
-  for (; i < folio_list.size(); ++i) {
-    const Pfn folio = folio_list[i];
-    if (folio_test_hugetlb_vmemmap_optimized(folio)) {
-      const VmemmapResult ret = _hugetlb_vmemmap_restore_folio(h, folio, flags);
-      // "only need to synchronize_rcu() once for each batch"
-      flags &= ~VMEMMAP_SYNCHRONIZE_RCU;
-      if (ret != VmemmapResult::kOk) {
-        failed = true;
-        break;
-      }
-      ++restored;
-    }
-    // "Add non-optimized folios to output list": list_move().
-    non_hvo_folios.push_back(folio);
-  }
-  folio_list.erase(folio_list.begin(), folio_list.begin() + static_cast<std::ptrdiff_t>(i));
-  // The restored PTEs changed read-only aliases into private writable
-  // pages; the read-only translations still cached map the live head page,
-  // so one flush for the batch is enough and frees nothing.
-  if (restored != 0) m_.mmu().flush_tlb_all();
-  return failed ? -1 : restored;
+  return models::restore_folios(m_, folio_list, non_hvo_folios, [&](Pfn folio) {
+    const VmemmapResult ret = _hugetlb_vmemmap_restore_folio(h, folio, flags);
+    // "only need to synchronize_rcu() once for each batch"
+    flags &= ~VMEMMAP_SYNCHRONIZE_RCU;
+    return ret == VmemmapResult::kOk;
+  });
 }
 
 }  // namespace hvo::v6_10

@@ -105,31 +105,13 @@ bool HugetlbVmemmap::hugetlb_vmemmap_restore_folio(const Hstate& h, Pfn folio) {
 int64_t HugetlbVmemmap::hugetlb_vmemmap_restore_folios(const Hstate& h, std::vector<Pfn>& folio_list,
                                                        std::vector<Pfn>& non_hvo_folios) {
   OperationScope op("hugetlb_vmemmap_restore_folios");
-  // 6.10's loop without VMEMMAP_SYNCHRONIZE_RCU: "flags =
-  // VMEMMAP_REMAP_NO_TLB_FLUSH" alone.
-  int64_t restored = 0;
-  bool failed = false;
-  size_t i = 0;
-  for (; i < folio_list.size(); ++i) {
-    const Pfn folio = folio_list[i];
-    if (folio_test_hugetlb_vmemmap_optimized(folio)) {
-      if (_hugetlb_vmemmap_restore_folio(h, folio, VMEMMAP_REMAP_NO_TLB_FLUSH) != VmemmapResult::kOk) {
-        failed = true;
-        break;
-      }
-      ++restored;
-    }
-    // "Add non-optimized folios to output list": list_move().
-    non_hvo_folios.push_back(folio);
-  }
-  folio_list.erase(folio_list.begin(), folio_list.begin() + static_cast<std::ptrdiff_t>(i));
-  // The restored PTEs changed read-only mappings of the zone's shared tail
-  // page into private writable pages. A translation still cached maps the
-  // shared page, which stays (it is the zone's, never freed), and reads the
-  // same tails the copies hold; nothing was freed, so one flush for the
-  // batch, before the folios go back to buddy, is enough.
-  if (restored != 0) m_.mmu().flush_tlb_all();
-  return failed ? -1 : restored;
+  // 6.10's batch without VMEMMAP_SYNCHRONIZE_RCU: "flags =
+  // VMEMMAP_REMAP_NO_TLB_FLUSH" alone. The one flush at the end leaves
+  // cached read-only translations of the zone's shared tail page until
+  // then: the page stays, and reads the tails the copies hold.
+  return models::restore_folios(m_, folio_list, non_hvo_folios, [&](Pfn folio) {
+    return _hugetlb_vmemmap_restore_folio(h, folio, VMEMMAP_REMAP_NO_TLB_FLUSH) == VmemmapResult::kOk;
+  });
 }
 
 }  // namespace hvo::v7_1
