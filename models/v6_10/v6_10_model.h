@@ -13,11 +13,11 @@
 //     (models/common/hugetlb_pool_bulk_6x.cc): a grow allocates every
 //     folio, then HVOs them as one batch (prep_and_add_allocated_folios());
 //     a shrink restores every removed folio as one batch
-//     (update_and_free_pages_bulk()). Demote (v6.10 only) (demote.cc) batches the 1 GiB
-//     sources' de-HVO and their 2 MiB destinations' HVO (c0f398c3b2cf,
-//     revertible). With a fix older than 6.7 reverted (2b21624fc232,
-//     d8f5f7e445f0, 32c877191e02) the pool resizes one folio at a time, as
-//     those kernels did.
+//     (update_and_free_pages_bulk()). With a fix older than 6.7 reverted
+//     (2b21624fc232, d8f5f7e445f0, 32c877191e02) the pool resizes one
+//     folio at a time, as those kernels did. Demote (demote.cc, v6.10 only)
+//     batches the 1 GiB sources' de-HVO and their 2 MiB destinations' HVO
+//     (c0f398c3b2cf, revertible).
 //   - Folios frozen (refcount 0) from allocation (2b21624fc232,
 //     alloc_fresh_hugetlb_folio() of models/common/hugetlb_folio_6x.h)
 //     through HVO and while free; restore runs frozen too.
