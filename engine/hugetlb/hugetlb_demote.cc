@@ -51,8 +51,12 @@ int64_t HugetlbDemoteOps::demote_free_hugetlb_folios(HugetlbPool& src, HugetlbPo
     }
     src.forget_demoted_folio(folio);
     destroy_compound_hugetlb_folio_for_demote(pages, folio, h.order);
-    // (The kernel takes target_hstate->resize_lock around this loop; the
-    // pool models no resize_lock, hugetlb_pool.h.)
+    // "Taking target hstate mutex synchronizes with set_max_huge_pages.
+    // Without the mutex, pages added to target hstate could be marked as
+    // surplus. Note that we already hold h->resize_lock. To prevent
+    // deadlock, use the convention of always taking larger size hstate
+    // mutex first."
+    MutexGuard target_resize(dst.resize_lock());
     for (uint64_t i = 0; i < h.nr_pages(); i += target.nr_pages()) {
       const Pfn page = folio + i;
       prep_compound_demoted_folio(pages, page, target.order);
@@ -100,6 +104,9 @@ DemoteOutcome HugetlbPool::demote(uint64_t nr) {
     out.status = DemoteStatus::kNotSupported;
     return out;
   }
+  // "Synchronize with other sysfs operations modifying huge pages":
+  // mutex_lock(&h->resize_lock), to the end.
+  MutexGuard resize(resize_lock_);
   while (out.demoted < nr) {
     std::vector<Pfn> list;
     {

@@ -9,12 +9,23 @@
 
 namespace hvo {
 
+namespace {
+// One lockdep class per hstate, as the kernel's
+// __mutex_init(&h->resize_lock, "resize mutex", &h->resize_key): demote
+// holds the source's and then the target's, which one class would report
+// as recursive locking.
+LockClass& resize_lock_class(Machine& machine, const Hstate& h) {
+  return machine.lockdep().register_class(fmt::format("{}->resize_lock", h.name), LockKind::kMutex);
+}
+}  // namespace
+
 HugetlbPool::HugetlbPool(Machine& machine, const Hstate& hstate, HugetlbVmemmapOps& ops)
     : machine_(machine),
       hstate_(hstate),
       ops_(ops),
       own_lock_(std::make_unique<SpinLock>(machine.lockdep().register_class("hugetlb_lock", LockKind::kSpin))),
-      hugetlb_lock_(*own_lock_) {
+      hugetlb_lock_(*own_lock_),
+      resize_lock_(resize_lock_class(machine, hstate)) {
   // x86-64's 1 GiB hstate demotes to 2 MiB (demote_size defaults to the
   // next smaller hstate); 2 MiB has nothing below it to demote to.
   if (hstate_.gigantic())
@@ -22,7 +33,11 @@ HugetlbPool::HugetlbPool(Machine& machine, const Hstate& hstate, HugetlbVmemmapO
 }
 
 HugetlbPool::HugetlbPool(Machine& machine, const Hstate& hstate, HugetlbVmemmapOps& ops, SpinLock& shared_lock)
-    : machine_(machine), hstate_(hstate), ops_(ops), hugetlb_lock_(shared_lock) {}
+    : machine_(machine),
+      hstate_(hstate),
+      ops_(ops),
+      hugetlb_lock_(shared_lock),
+      resize_lock_(resize_lock_class(machine, hstate)) {}
 
 // --- the free list and the counters ------------------------------------------
 
@@ -111,16 +126,30 @@ bool HugetlbPool::alloc_pool_folio() {
 
 uint64_t HugetlbPool::set_max_huge_pages(uint64_t count) {
   OperationScope op("set_max_huge_pages");
+  // "resize_lock mutex prevents concurrent adjustments to number of pages
+  // in hstate via the proc/sysfs interfaces": held to the end, the vmemmap
+  // work of the shrink and the growth included. Only the fault-time
+  // surplus allocation and a surplus folio's free run HVO beside it.
+  MutexGuard resize(resize_lock_);
   shrink(count);
   if (ops_.pool_allocates_in_batches())
     grow_in_batches(count);
   else
     grow_one_at_a_time(count);
+  // Not modelled: the kernel's last step, adjust_pool_surplus(h,
+  // nodes_allowed, 1) while count < persistent_huge_pages(h), which counts
+  // folios in use above the count as surplus. It runs after the lock was
+  // dropped for update_and_free_pages_bulk(), so a folio freed meanwhile
+  // (enqueued) can be counted too, and dissolving it then (remove_hugetlb_folio(h,
+  // folio, false)) leaves surplus_huge_pages above nr_huge_pages, which the
+  // pool-counters invariant reports. Folios in use above the count stay
+  // persistent here until the next resize.
   SpinLockGuard g(hugetlb_lock_);
   return counters_.nr_huge_pages;
 }
 
 void HugetlbPool::shrink(uint64_t count) {
+  resize_lock_.AssertHeld();
   std::vector<Pfn> page_list;
   {
     SpinLockGuard g(hugetlb_lock_);
@@ -146,6 +175,7 @@ void HugetlbPool::shrink(uint64_t count) {
 }
 
 void HugetlbPool::grow_one_at_a_time(uint64_t count) {
+  resize_lock_.AssertHeld();
   for (;;) {
     {
       SpinLockGuard g(hugetlb_lock_);
@@ -156,6 +186,7 @@ void HugetlbPool::grow_one_at_a_time(uint64_t count) {
 }
 
 void HugetlbPool::grow_in_batches(uint64_t count) {
+  resize_lock_.AssertHeld();
   std::vector<Pfn> page_list;
   for (;;) {
     {
@@ -230,18 +261,98 @@ void HugetlbPool::free_folio_frames(Pfn head) {
 
 std::optional<Pfn> HugetlbPool::alloc_hugetlb_folio() {
   OperationScope op("alloc_hugetlb_folio");
+  {
+    SpinLockGuard g(hugetlb_lock_);
+    if (!free_list_.empty()) {
+      // dequeue_hugetlb_folio_node_exact(): the most recently freed first.
+      const Pfn head = free_list_.back();
+      unlink_free(head);
+      set_folio_state(head, FolioState::kInUse);
+      // folio_ref_unfreeze(folio, 1) / set_page_refcounted(), under the lock.
+      // release: folio_ref_unfreeze() is atomic_set_release(), the partner of
+      // the acquire load of _refcount in page_ref_add_unless() (6.x): a
+      // speculative walker that sees the count see what came before it.
+      pages().store32(head, PageWord32::kRefcount, 1, std::memory_order_release);
+      return head;
+    }
+  }
+  // "if (!folio) { spin_unlock_irq(&hugetlb_lock);
+  // folio = alloc_buddy_hugetlb_folio_with_mpol(h, vma, addr);": nothing
+  // free (no reservation is modelled), so a surplus folio if the overcommit
+  // limit allows one.
+  const std::optional<Pfn> head = alloc_surplus_hugetlb_folio();
+  if (!head) return std::nullopt;
   SpinLockGuard g(hugetlb_lock_);
-  if (free_list_.empty()) return std::nullopt;
-  // dequeue_hugetlb_folio_node_exact(): the most recently freed first.
-  const Pfn head = free_list_.back();
-  unlink_free(head);
-  set_folio_state(head, FolioState::kInUse);
-  // folio_ref_unfreeze(folio, 1) / set_page_refcounted(), under the lock.
-  // release: folio_ref_unfreeze() is atomic_set_release(), the partner of
-  // the acquire load of _refcount in page_ref_add_unless() (6.x): a
-  // speculative walker that sees the count see what came before it.
-  pages().store32(head, PageWord32::kRefcount, 1, std::memory_order_release);
+  // "spin_lock_irq(&hugetlb_lock); list_add(&folio->lru,
+  // &h->hugepage_activelist); folio_ref_unfreeze(folio, 1);" (6.x; before,
+  // the surplus page kept the allocation's reference, which the model's
+  // preparation has put, so it is set again here). Release as above.
+  pages().store32(*head, PageWord32::kRefcount, 1, std::memory_order_release);
   return head;
+}
+
+std::optional<Pfn> HugetlbPool::alloc_surplus_hugetlb_folio() {
+  OperationScope op("alloc_surplus_hugetlb_folio");
+  // "if (hstate_is_gigantic(h)) return NULL;"
+  if (hstate_.gigantic()) return std::nullopt;
+  {
+    SpinLockGuard g(hugetlb_lock_);
+    if (counters_.surplus_huge_pages >= nr_overcommit_huge_pages_) return std::nullopt;
+  }
+  // alloc_fresh_hugetlb_folio() with hugetlb_lock dropped and no
+  // resize_lock: the allocation and the folio's own HVO (the model's
+  // prep_new_hugetlb_folio(), as a per-folio grow runs it), concurrent with
+  // a resize's and with other faults'.
+  // GFP: alloc_buddy_hugetlb_folio() adds __GFP_COMP | __GFP_RETRY_MAYFAIL |
+  // __GFP_NOWARN to the fault's htlb_alloc_mask(), as for a pool page.
+  const std::optional<Pfn> head =
+      ops_.alloc_fresh_hugetlb_folio(*this, Gfp::kKernel | Gfp::kRetryMayFail | Gfp::kNoWarn);
+  if (!head) return std::nullopt;
+  const bool unreferenced = ops_.prep_new_hugetlb_folio(*this, *head);
+  bool temporary = false;
+  {
+    SpinLockGuard g(hugetlb_lock_);
+    // "nr_huge_pages needs to be adjusted within the same lock cycle as
+    // surplus_pages": __prep_account_new_huge_page().
+    ++counters_.nr_huge_pages;
+    set_folio_state(*head, FolioState::kInUse);
+    if (!unreferenced) {
+      // A speculative reference outlived the preparation, which put the
+      // allocation's own (the model's prep_new_hugetlb_folio()): the folio
+      // is the holder's until its put_page(), whose free_huge_folio() sheds
+      // it as surplus. The fault gets nothing.
+      ++counters_.surplus_huge_pages;
+      return std::nullopt;
+    }
+    // "We could have raced with the pool size change. Double check that
+    // and simply deallocate the new page if we would end up overcommiting
+    // the surpluses. Abuse temporary page to workaround the nasty
+    // free_huge_folio codeflow": free_huge_folio() of a temporary folio is
+    // remove_hugetlb_folio(h, folio, false) and update_and_free_hugetlb_folio().
+    if (counters_.surplus_huge_pages >= nr_overcommit_huge_pages_) {
+      remove_hugetlb_folio(*head, /*adjust_surplus=*/false);
+      temporary = true;
+    } else {
+      ++counters_.surplus_huge_pages;
+    }
+  }
+  if (!temporary) return head;
+  // If its vmemmap cannot be restored, update_and_free_hugetlb_folio()
+  // keeps it in the pool as a free surplus folio, as the kernel does.
+  (void)free_removed_folio(*head);
+  return std::nullopt;
+}
+
+void HugetlbPool::set_nr_overcommit_huge_pages(uint64_t n) {
+  // hugetlb_overcommit_handler(): "spin_lock_irq(&hugetlb_lock);
+  // h->nr_overcommit_huge_pages = tmp;"
+  SpinLockGuard g(hugetlb_lock_);
+  nr_overcommit_huge_pages_ = n;
+}
+
+uint64_t HugetlbPool::nr_overcommit_huge_pages() const {
+  SpinLockGuard g(hugetlb_lock_);
+  return nr_overcommit_huge_pages_;
 }
 
 void HugetlbPool::free_huge_folio(Pfn head) {
@@ -267,6 +378,11 @@ void HugetlbPool::free_huge_folio(Pfn head) {
       return;
     }
     if (counters_.surplus_huge_pages > 0) {
+      // "remove the page from active list": remove_hugetlb_folio(h, folio,
+      // true), then, with the lock dropped and no resize_lock,
+      // update_and_free_hugetlb_folio(h, folio, true): the vmemmap restore
+      // runs concurrently with resizes (the kernel defers an optimized
+      // folio's to free_hpage_workfn(), a worker, which does the same).
       remove_hugetlb_folio(head, /*adjust_surplus=*/true);
       shed = true;
     } else {

@@ -8,16 +8,26 @@
 // been taken off the lists and the lock dropped, as in
 // update_and_free_pages_bulk().
 //
-// Not modelled: struct hstate's resize_lock, the mutex the kernel's
-// set_max_huge_pages() and demote_store() hold, which serialises two resizes
-// of one hstate. The stress actors' concurrent HVO comes from concurrent
-// resizes (the kernel's lock-free paths to HVO, alloc_surplus_hugetlb_folio()
-// at fault time and the like, are not modelled), so a resize_lock would
-// take the split and remap races out of the campaigns.
+// resize_lock (struct hstate's mutex, 29383967 "hugetlb: add per-hstate
+// mutex to synchronize user adjustments") is held across
+// set_max_huge_pages() and demote_store(), so two resizes of one hstate
+// never run at once; demote also takes the target hstate's resize_lock
+// (the larger hstate's first), as demote_free_hugetlb_folios() does. Order:
+// resize_lock -> hugetlb_lock. Each hstate's resize_lock is its own lockdep
+// class (the kernel's h->resize_key).
+//
+// HVO runs concurrently only on the kernel's paths that do not take
+// resize_lock: alloc_surplus_hugetlb_folio() at fault time (the free list
+// empty, nr_overcommit_hugepages above surplus_huge_pages: a fresh folio is
+// made and optimized with no pool lock held) against a resize or another
+// fault, and free_huge_folio() of a surplus folio (it is removed and
+// restored with no resize_lock) against either. Two resizes never overlap.
 //
 // Folio life cycle (host-side bookkeeping, the kernel's lists):
 //   (buddy) --alloc_pool_folio--> kFree <--> kInUse (owner)
+//   (buddy) --alloc_surplus_hugetlb_folio--> kInUse (the faulting owner; surplus)
 //   kFree --remove (shrink, dissolve, surplus free)--> kRemoved --model frees--> (buddy)
+//   kInUse --put, surplus to shed (free_huge_folio)--> kRemoved --model frees--> (buddy)
 //   kRemoved --restore failed: add_hugetlb_folio(surplus)--> kFree
 //   kFree --demote: remove--> kRemoved --demoted--> 512 kFree folios of the demote pool
 //   kRemoved --demote's restore failed: add_hugetlb_folio(not surplus)--> kFree
@@ -41,6 +51,7 @@
 
 #include "engine/hugetlb/hstate.h"
 #include "engine/hugetlb/hugetlb_vmemmap_ops.h"
+#include "engine/locks/mutex.h"
 #include "engine/locks/spinlock.h"
 #include "engine/machine.h"
 
@@ -104,13 +115,34 @@ class HugetlbPool {
   // surplus ones) off the pool in one hold of hugetlb_lock and handing the
   // list to the model's update_and_free_pages_bulk(). Returns the resulting
   // nr_huge_pages.
-  uint64_t set_max_huge_pages(uint64_t count) EXCLUDES(hugetlb_lock_);
-  // An owner takes a free folio (alloc_hugetlb_folio() at fault time): it
-  // leaves the free list with refcount 1. nullopt when none is free.
-  [[nodiscard]] std::optional<Pfn> alloc_hugetlb_folio() EXCLUDES(hugetlb_lock_);
+  // All of it under resize_lock.
+  uint64_t set_max_huge_pages(uint64_t count) EXCLUDES(resize_lock_, hugetlb_lock_);
+  // An owner takes a folio at fault time (alloc_hugetlb_folio()): a free
+  // one leaves the free list with refcount 1; with none free,
+  // alloc_surplus_hugetlb_folio() makes a surplus one if
+  // nr_overcommit_hugepages allows, handed over with refcount 1. nullopt
+  // when neither gives a folio.
+  [[nodiscard]] std::optional<Pfn> alloc_hugetlb_folio() EXCLUDES(resize_lock_, hugetlb_lock_);
+  // alloc_surplus_hugetlb_folio() alone (alloc_hugetlb_folio()'s fallback):
+  // the overcommit limit checked under hugetlb_lock, the lock dropped, a
+  // fresh folio allocated and prepared (the model's HVO), the lock taken
+  // again and the limit checked again: over it, the folio is freed again
+  // (the kernel's "temporary" folio through update_and_free_hugetlb_folio()),
+  // else it is accounted (nr_huge_pages++, surplus_huge_pages++) and in use,
+  // at the refcount the model's preparation left (0: frozen; the caller
+  // unfreezes it). No resize_lock: it runs concurrently with resizes.
+  // nullopt for a gigantic hstate (the kernel makes no gigantic surplus),
+  // at the limit, when the allocation fails, or when a speculative
+  // reference outlived the preparation (its holder's put_page() frees it).
+  [[nodiscard]] std::optional<Pfn> alloc_surplus_hugetlb_folio() EXCLUDES(resize_lock_, hugetlb_lock_);
   // free_huge_folio(): the owner dropped the last reference (refcount 0).
-  // Enqueued, or freed to buddy if the pool has surplus to shed.
+  // Enqueued, or, if the pool has surplus to shed, removed and freed with
+  // update_and_free_hugetlb_folio() (vmemmap restored, no resize_lock).
   void free_huge_folio(Pfn head) EXCLUDES(hugetlb_lock_);
+  // echo n > nr_overcommit_hugepages (hugetlb_overcommit_handler()): the
+  // most surplus folios faults may make. 0 (the default): none.
+  void set_nr_overcommit_huge_pages(uint64_t n) EXCLUDES(hugetlb_lock_);
+  [[nodiscard]] uint64_t nr_overcommit_huge_pages() const EXCLUDES(hugetlb_lock_);
   // dissolve_free_hugetlb_folio(pfn): if pfn belongs to a free folio, take
   // it out of the pool and free it to buddy (memory_failure, offlining).
   // `under_lock`, if given, runs on the removed folio's head with
@@ -124,7 +156,8 @@ class HugetlbPool {
   // sources_per_batch()) and handed to the model's
   // demote_free_hugetlb_folios() with the lock dropped; those it could not
   // demote are put back, and demote stops. Defined in hugetlb_demote.cc.
-  DemoteOutcome demote(uint64_t nr) EXCLUDES(hugetlb_lock_);
+  // All of it under resize_lock.
+  DemoteOutcome demote(uint64_t nr) EXCLUDES(resize_lock_, hugetlb_lock_);
 
   // --- for the models ------------------------------------------------------
   // alloc_buddy_hugetlb_folio() / alloc_gigantic_folio(): frames from buddy
@@ -161,6 +194,8 @@ class HugetlbPool {
   [[nodiscard]] Machine& machine() const { return machine_; }
   [[nodiscard]] StructPageAccess& pages() const { return machine_.pages(); }
   SpinLock& hugetlb_lock() RETURN_CAPABILITY(hugetlb_lock_) { return hugetlb_lock_; }
+  // h->resize_lock: demote_free_hugetlb_folios() takes the target's.
+  Mutex& resize_lock() RETURN_CAPABILITY(resize_lock_) { return resize_lock_; }
   // The pool of this hstate's demote target (2 MiB for 1 GiB), sharing
   // hugetlb_lock; nullptr for a hstate that cannot be demoted.
   [[nodiscard]] HugetlbPool* demote_pool() const { return demote_pool_.get(); }
@@ -171,11 +206,11 @@ class HugetlbPool {
   // set_max_huge_pages()'s growth up to `count` persistent folios: one
   // folio at a time (before 6.7), or every folio allocated first and
   // prep_and_add_allocated_folios() of the list (6.7+).
-  void grow_one_at_a_time(uint64_t count) EXCLUDES(hugetlb_lock_);
-  void grow_in_batches(uint64_t count) EXCLUDES(hugetlb_lock_);
+  void grow_one_at_a_time(uint64_t count) REQUIRES(resize_lock_) EXCLUDES(hugetlb_lock_);
+  void grow_in_batches(uint64_t count) REQUIRES(resize_lock_) EXCLUDES(hugetlb_lock_);
   // set_max_huge_pages()'s shrink to `count`: the free folios gathered in
   // one hold of hugetlb_lock, then update_and_free_pages_bulk().
-  void shrink(uint64_t count) EXCLUDES(hugetlb_lock_);
+  void shrink(uint64_t count) REQUIRES(resize_lock_) EXCLUDES(hugetlb_lock_);
   // The demote target's pool: same machine and model, the source's lock.
   HugetlbPool(Machine& machine, const Hstate& hstate, HugetlbVmemmapOps& ops, SpinLock& shared_lock);
   // add_hugetlb_folio() with hugetlb_lock held.
@@ -201,7 +236,10 @@ class HugetlbPool {
   // pool refers to its source's.
   std::unique_ptr<SpinLock> own_lock_;
   SpinLock& hugetlb_lock_;
+  // struct hstate's resize_lock, taken before hugetlb_lock.
+  Mutex resize_lock_ ACQUIRED_BEFORE(hugetlb_lock_);
   PoolCounters counters_ GUARDED_BY(hugetlb_lock_);
+  uint64_t nr_overcommit_huge_pages_ GUARDED_BY(hugetlb_lock_) = 0;
   std::vector<Pfn> free_list_ GUARDED_BY(hugetlb_lock_);
   struct FolioRecord {
     FolioState state;

@@ -74,9 +74,11 @@ int64_t V610Model::demote_free_hugetlb_folios(HugetlbPool& src, HugetlbPool& dst
   ret_list.insert(ret_list.end(), src_list.begin(), src_list.end());
   src_list.clear();
 
-  // (The kernel takes dst->resize_lock here against set_max_huge_pages()
-  // marking the new folios surplus; the pool has no resize_lock,
-  // hugetlb_pool.h.)
+  // "Taking target hstate mutex synchronizes with set_max_huge_pages.
+  // Without the mutex, pages added to target hstate could be marked as
+  // surplus." The source's resize_lock is held (demote_store()): the
+  // larger hstate's first. Held until the new folios are in the pool.
+  MutexGuard dst_resize(dst.resize_lock());
   std::vector<Pfn> dst_list;
   int64_t demoted = 0;
   for (Pfn folio : ret_list) {

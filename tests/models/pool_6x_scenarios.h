@@ -154,18 +154,18 @@ inline PoisonedTail memory_failure_as_the_restore_starts(PoolWorld& w) {
   return r;
 }
 
-// Free mode: two OS threads (CPUs 1 and 2) grow the pool to 12 at once
-// (their batches split the same PMD; 7.1's first HVOs race to install the
-// shared tail page) and shrink it to 4. The caller checks what its model
-// must leave, then shrinks to 0.
-inline void grow_and_shrink_from_two_threads(PoolWorld& w) {
-  auto cycle = [&](unsigned cpu) {
-    Task t{CpuId(cpu)};
-    TaskScope scope(t);
-    w.pool->set_max_huge_pages(12);
-    w.pool->set_max_huge_pages(4);
-  };
-  std::thread a(cycle, 1), b(cycle, 2);
+// Free mode: CPU 1 grows the pool to 12 and shrinks it to 4 (set_max_huge_pages(),
+// under resize_lock) while CPU 2 faults 8 hugepages with
+// nr_overcommit_hugepages = 8, holds them and puts them back
+// (alloc_surplus_hugetlb_folio() and free_huge_folio(), no resize_lock): their
+// HVOs split the same PMD (7.1's first HVOs race to install the shared tail
+// page), and restores run beside HVOs. Two resizes could not race
+// (resize_lock). The caller checks what its model must leave, then shrinks
+// to 0.
+inline void resize_and_fault_surplus_from_two_threads(PoolWorld& w) {
+  w.pool->set_nr_overcommit_huge_pages(8);
+  std::thread a([&] { resize_on_cpu(w, 1, {12, 4}); });
+  std::thread b([&] { fault_surplus_on_cpu(w, 2, 8); });
   a.join();
   b.join();
 }

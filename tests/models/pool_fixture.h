@@ -4,9 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <initializer_list>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "engine/hugetlb/hugetlb_pool.h"
 #include "engine/machine.h"
@@ -44,5 +48,26 @@ struct PoolWorld {
   std::unique_ptr<HugetlbPool> pool;
   std::unique_ptr<InvariantChecker> checker;
 };
+
+// For the free-mode concurrency tests, each on its own OS thread as a task
+// of `cpu`: writes to nr_hugepages (set_max_huge_pages(), under
+// resize_lock), one after the other.
+inline void resize_on_cpu(PoolWorld& w, unsigned cpu, std::initializer_list<uint64_t> counts) {
+  Task t{CpuId(cpu)};
+  TaskScope scope(t);
+  for (uint64_t count : counts) (void)w.pool->set_max_huge_pages(count);
+}
+// `n` faults (alloc_hugetlb_folio(): a free hugepage, or with none free a
+// surplus one made by alloc_surplus_hugetlb_folio(), no resize_lock), every
+// folio held until the last fault, then each owner's put (free_huge_folio():
+// a surplus folio is restored and freed).
+inline void fault_surplus_on_cpu(PoolWorld& w, unsigned cpu, unsigned n) {
+  Task t{CpuId(cpu)};
+  TaskScope scope(t);
+  std::vector<Pfn> held;
+  for (unsigned i = 0; i < n; ++i)
+    if (std::optional<Pfn> head = w.pool->alloc_hugetlb_folio()) held.push_back(*head);
+  for (Pfn head : held) w.model->put_page(*w.pool, head);
+}
 
 }  // namespace hvo::testing

@@ -254,16 +254,18 @@ struct Race {
 
 // CPU 0 grows the pool by one folio, the first of its 128 MiB region, so
 // its HVO splits the region's PMD. At the injection point inside that
-// split, CPU 1 grows the pool by one folio of the same region: a whole
-// second split, remap and free of the same PMD, run to completion.
+// split, CPU 1 faults a hugepage with none free, so
+// alloc_surplus_hugetlb_folio() (no resize_lock) makes one of the same
+// region: a whole second split, remap and free of the same PMD, run to
+// completion. CPU 1 keeps its folio (in use, surplus).
 Race race_two_splits(PoolWorld& w, std::optional<SchedEvent> event) {
   Race r;
   InjectInSplit hook(event, [&] {
     Task other(CpuId(1));
     TaskScope scope(other);
-    w.pool->set_max_huge_pages(1);
-    r.second = w.pool->folios().at(0).head;
+    r.second = w.pool->alloc_hugetlb_folio().value();
   });
+  w.pool->set_nr_overcommit_huge_pages(1);
   w.task.hook = &hook;
   const uint64_t nr = w.pool->set_max_huge_pages(1);
   w.task.hook = nullptr;
@@ -287,6 +289,7 @@ TEST_P(V518SplitRaceTest, D8d55f5616cfSecondSplitterFreesItsTableUnderThePageTab
   ASSERT_TRUE(r.fired);
   EXPECT_EQ(page_table_frames(w), boot_tables + 1);  // CPU 0 found the PMD split and freed its table
   EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
+  w.model->put_page(*w.pool, r.second);  // CPU 1's owner: free_huge_folio() restores and frees it
   w.pool->set_max_huge_pages(0);
   EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
   EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
@@ -316,6 +319,7 @@ TEST_P(V518SplitRaceTest, Ce2c24cb68fSplitterReadsTheBlockUnderTheLockAndFindsIt
   ASSERT_TRUE(r.fired);
   EXPECT_EQ(page_table_frames(w), boot_tables + 1);
   EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
+  w.model->put_page(*w.pool, r.second);  // CPU 1's owner: free_huge_folio() restores and frees it
   w.pool->set_max_huge_pages(0);
   EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
   EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
@@ -337,26 +341,27 @@ TEST_P(V518SplitRaceTest, Ce2c24cb68fRevertedSplitterMapsThePageTablePageAsTheBl
   EXPECT_EQ(w.machine.mem().state(*v.frame), FrameState::kPageTable);
 }
 
-// Free mode: two OS threads (CPUs 1 and 2) grow the pool at once, so their
-// first HVOs split the same PMD concurrently, for real. Whatever the
-// interleaving, the fixed model ends with one table and nothing broken; under
-// TSan the READ_ONCE/WRITE_ONCE walk and the locks are checked too.
-TEST(V518ConcurrentTest, TwoThreadsGrowingThePoolAtOnceStayClean) {
+// Free mode: CPU 1 grows the pool while CPU 2 faults surplus hugepages and
+// puts them back (alloc_surplus_hugetlb_folio(), free_huge_folio(): no
+// resize_lock), so their first HVOs split the same PMD concurrently, for
+// real, and restores run beside HVOs. Whatever the interleaving, the fixed
+// model ends with one table and nothing broken; under TSan the
+// READ_ONCE/WRITE_ONCE walk and the locks are checked too.
+TEST(V518ConcurrentTest, AResizeAndSurplusFaultsAtOnceStayClean) {
   PoolWorld w("v5.18", kHstate2M, PteAccess::kOnce);
   const uint64_t boot_tables = page_table_frames(w);
-  auto grow = [&](unsigned cpu) {
-    Task t{CpuId(cpu)};
-    TaskScope scope(t);
-    w.pool->set_max_huge_pages(16);
-  };
-  std::thread a(grow, 1), b(grow, 2);
+  w.pool->set_nr_overcommit_huge_pages(8);
+  std::thread a([&] { resize_on_cpu(w, 1, {16}); });
+  std::thread b([&] { fault_surplus_on_cpu(w, 2, 8); });
   a.join();
   b.join();
-  const uint64_t nr = w.pool->counters().nr_huge_pages;
-  EXPECT_GE(nr, 16u);
-  EXPECT_LE(nr, 17u);  // each thread may add one after the other's last check
+  // Every surplus folio was freed by its owner's put; the resize made
+  // (or turned surplus into) 16 persistent ones.
+  const PoolCounters c = w.pool->counters();
+  EXPECT_EQ(c.nr_huge_pages, 16u);
+  EXPECT_EQ(c.surplus_huge_pages, 0u);
   EXPECT_EQ(page_table_frames(w), boot_tables + 1);
-  EXPECT_EQ(v518(w).hugetlb_free_vmemmap_enabled_key().count(), static_cast<int64_t>(nr));
+  EXPECT_EQ(v518(w).hugetlb_free_vmemmap_enabled_key().count(), 16);
   EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
   w.pool->set_max_huge_pages(0);
   EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);

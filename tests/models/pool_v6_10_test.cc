@@ -428,11 +428,12 @@ TEST(V610RegistryTest, KnowsTheModelAndItsReverts) {
   EXPECT_NE(check_model_and_reverts("v6.10", {"fake-head"}), "");
 }
 
-// Free mode: two OS threads grow the pool at once, then shrink it; the
-// fixed model stays clean, the static key back at 0.
-TEST(V610ConcurrentTest, TwoThreadsGrowingAndShrinkingThePoolStayClean) {
+// Free mode: one OS thread resizes the pool while another faults surplus
+// hugepages and puts them back (no resize_lock): the fixed model stays
+// clean, the static key back at 0.
+TEST(V610ConcurrentTest, AResizeAndSurplusFaultsAtOnceStayClean) {
   PoolWorld w("v6.10", kHstate2M);
-  grow_and_shrink_from_two_threads(w);
+  resize_and_fault_surplus_from_two_threads(w);
   EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
   w.pool->set_max_huge_pages(0);
   EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);

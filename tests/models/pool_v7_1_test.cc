@@ -144,8 +144,9 @@ INSTANTIATE_TEST_SUITE_P(Sizes, V71SharedTailTest, ::testing::Values(kHstate2M, 
 // --- the lockless install of the shared tail page ------------------------------------------------
 
 // CPU 0 grows the pool by one folio (the zone's first of its order); at its
-// install of the shared tail page, CPU 1 grows the pool by one folio, a
-// whole HVO that installs first.
+// install of the shared tail page, CPU 1 faults a hugepage with none free,
+// so alloc_surplus_hugetlb_folio() makes one (no resize_lock): a whole HVO
+// that installs first. CPU 1 keeps its folio (in use, surplus).
 struct InstallRace {
   Pfn first{0};      // CPU 0's folio
   Pfn second{0};     // CPU 1's folio
@@ -155,11 +156,9 @@ InstallRace race_two_installs(PoolWorld& w) {
   InstallRace r;
   Script script({{at_tail_install, [&](const SchedulePoint& p) {
                     r.first_page = page_to_pfn(VmemmapAddr(p.value));
-                    on_cpu(1, [&] {
-                      w.pool->set_max_huge_pages(1);
-                      r.second = w.pool->folios().at(0).head;
-                    });
+                    on_cpu(1, [&] { r.second = w.pool->alloc_hugetlb_folio().value(); });
                   }}});
+  w.pool->set_nr_overcommit_huge_pages(1);
   w.task.hook = &script;
   EXPECT_EQ(w.pool->set_max_huge_pages(1), 2u);
   w.task.hook = nullptr;
@@ -191,6 +190,7 @@ TEST(V71SharedTailInstallTest, TheLoserOfTheCmpxchgFreesItsPageAndUsesTheWinners
   const uint64_t taken = 2 * kHstate2M.nr_pages() + (page_table_frames(w) - boot_tables) + 2 + 1;
   EXPECT_EQ(w.machine.buddy().counters().free_pages, boot_free - taken + 2 * 8);
   EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
+  w.model->put_page(*w.pool, r.second);  // CPU 1's owner: free_huge_folio() restores and frees it
   w.pool->set_max_huge_pages(0);
   EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
   EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
@@ -209,8 +209,10 @@ TEST(V71SharedTailInstallTest, TailCmpxchgRevertedBothInstallAFolioMapsAnOrphanP
   EXPECT_EQ(w.machine.mem().state(orphan), FrameState::kVmemmap);
   EXPECT_FALSE(w.checker->check_vmemmap_shape(r.second, /*optimized=*/true));
   EXPECT_EQ(broken(w, Invariant::kVmemmapShape), 1u);
-  // Its restore finds its tails mapping a page that is not the zone's.
+  // Its restore (its owner's put: free_huge_folio() of a surplus folio)
+  // finds its tails mapping a page that is not the zone's.
   w.machine.violations().clear();
+  w.model->put_page(*w.pool, r.second);
   w.pool->set_max_huge_pages(0);
   EXPECT_GE(count(w, ViolationKind::kBugOn), 1u) << first_violation(w);
 }
@@ -369,8 +371,9 @@ TEST(V71RestoreTest, RestoreWmbRevertedNoFenceBeforeTheRestoredPte) {
 
 // CPU 0 grows the pool by one folio, the first of its 128 MiB region, so its
 // HVO splits the region's PMD; at the injection point inside that split
-// (the first point of `event`, or the first point at all), CPU 1 grows the
-// pool by one folio of the same region: a whole second split and remap.
+// (the first point of `event`, or the first point at all), CPU 1 faults a
+// surplus hugepage of the same region (alloc_surplus_hugetlb_folio(), no
+// resize_lock): a whole second split and remap. CPU 1 keeps its folio.
 struct SplitRace {
   Pfn first{0};
   Pfn second{0};
@@ -380,12 +383,8 @@ SplitRace race_two_splits(PoolWorld& w, std::optional<SchedEvent> event) {
   Script script({{[event](const SchedulePoint& p) {
                     return current().operation == "vmemmap_split_pmd" && (!event || p.event == *event);
                   },
-                  [&](const SchedulePoint&) {
-                    on_cpu(1, [&] {
-                      w.pool->set_max_huge_pages(1);
-                      r.second = w.pool->folios().at(0).head;
-                    });
-                  }}});
+                  [&](const SchedulePoint&) { on_cpu(1, [&] { r.second = w.pool->alloc_hugetlb_folio().value(); }); }}});
+  w.pool->set_nr_overcommit_huge_pages(1);
   w.task.hook = &script;
   EXPECT_EQ(w.pool->set_max_huge_pages(1), 2u);
   w.task.hook = nullptr;
@@ -404,9 +403,10 @@ class V71SplitRaceTest : public ::testing::TestWithParam<PteAccess> {};
 TEST_P(V71SplitRaceTest, D8d55f5616cfSecondSplitterFreesItsTableUnderThePageTableLock) {
   PoolWorld w("v7.1", kHstate2M, GetParam());
   const uint64_t boot_tables = page_table_frames(w);
-  (void)race_two_splits(w, kWhileFilling);
+  const SplitRace r = race_two_splits(w, kWhileFilling);
   EXPECT_EQ(page_table_frames(w), boot_tables + 1);
   EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
+  w.model->put_page(*w.pool, r.second);
   w.pool->set_max_huge_pages(0);
   EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
   EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
@@ -429,9 +429,10 @@ TEST_P(V71SplitRaceTest, D8d55f5616cfRevertedBothInstallOneTableLeaks) {
 TEST_P(V71SplitRaceTest, Ce2c24cb68fSplitterReadsTheBlockUnderTheLockAndFindsItSplit) {
   PoolWorld w("v7.1", kHstate2M, GetParam());
   const uint64_t boot_tables = page_table_frames(w);
-  (void)race_two_splits(w, kFirstPointOfTheSplit);
+  const SplitRace r = race_two_splits(w, kFirstPointOfTheSplit);
   EXPECT_EQ(page_table_frames(w), boot_tables + 1);
   EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
+  w.model->put_page(*w.pool, r.second);
   w.pool->set_max_huge_pages(0);
   EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
   EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
@@ -472,12 +473,13 @@ TEST(V71RegistryTest, KnowsTheModelAndItsReverts) {
     EXPECT_NE(check_model_and_reverts("v7.1", {gone}), "") << gone;
 }
 
-// Free mode: two OS threads grow the pool at once (their first HVOs race to
-// install the shared tail page and split the same PMD), then shrink it; the
-// fixed model stays clean, with one shared tail page.
-TEST(V71ConcurrentTest, TwoThreadsGrowingAndShrinkingThePoolStayCleanWithOneTailPage) {
+// Free mode: one OS thread resizes the pool while another faults surplus
+// hugepages and puts them back (no resize_lock): their first HVOs race to
+// install the shared tail page and split the same PMD; the fixed model stays
+// clean, with one shared tail page.
+TEST(V71ConcurrentTest, AResizeAndSurplusFaultsAtOnceStayCleanWithOneTailPage) {
   PoolWorld w("v7.1", kHstate2M);
-  grow_and_shrink_from_two_threads(w);
+  resize_and_fault_surplus_from_two_threads(w);
   EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
   EXPECT_EQ(w.model->shared_vmemmap_frames().size(), 1u);
   w.pool->set_max_huge_pages(0);
