@@ -35,6 +35,12 @@ ActorKind pick_actor(const Workload& w, Rng& rng) {
   return ActorKind::kResizer;
 }
 
+void set_up_pool(const Workload& w, ActorWorld& world) {
+  // echo N > nr_overcommit_hugepages: at most as many surplus hugepages as
+  // the resizer's ceiling of persistent ones.
+  if (w.overcommit) world.pool.set_nr_overcommit_huge_pages(world.max_pool_pages);
+}
+
 namespace {
 
 // Half of the pfns an actor picks lie in a pool folio (where HVO happens),
@@ -90,6 +96,20 @@ void own(ActorWorld& w, Rng& rng, ActorCounters& c) {
   if (const std::optional<Pfn> head = take_hugetlb_folio(w, rng, c)) give_back_hugetlb_folio(w, *head);
 }
 
+// A process that faults a hugepage and keeps it mapped: the one it held from
+// its last operation is unmapped first (its put: free_huge_folio() restores
+// and frees a surplus one), then the fault (alloc_hugetlb_folio(): with none
+// free and the workload overcommitting, alloc_surplus_hugetlb_folio() makes
+// and optimizes one, no resize_lock), held past the operation. A scenario
+// of one operation per CPU thus runs the fault's HVO alone, its restore
+// left to the end of the campaign (release_held_folios()), and stays short.
+void surplus_own(ActorWorld& w, Rng& rng, ActorCounters& c) {
+  OperationScope op("hugetlb_owner");
+  const unsigned cpu = current().cpu.value();
+  if (const std::optional<Pfn> before = w.held.exchange(cpu, std::nullopt)) give_back_hugetlb_folio(w, *before);
+  (void)w.held.exchange(cpu, take_hugetlb_folio(w, rng, c));
+}
+
 // stable_page_flags() of one pfn, checked as the kernel's hugepage-vmemmap
 // selftest checks it: a pool hugepage's head reads COMPOUND_HEAD|HUGE, every
 // other pfn of it COMPOUND_TAIL|HUGE, never a head. Only a folio seen in the
@@ -142,9 +162,11 @@ void speculative_ref(ActorWorld& w, Rng& rng, ActorCounters& c) {
   try_speculative_ref(w, pick_pfn(w, rng), c);
 }
 
-// Grows the pool by one hugepage (up to the ceiling): with several CPUs
-// doing it at once, their first HVOs (and, from 5.18, the split of the
-// vmemmap PMD they share) race.
+// Grows the pool by one hugepage (up to the ceiling). Two writes to
+// nr_hugepages never overlap (resize_lock); its first HVO (and, from 5.18,
+// the split of the vmemmap PMD) races with a fault's surplus folio's
+// (alloc_surplus_hugetlb_folio()), with a surplus folio's restore, and
+// with everything that does not resize.
 void grow(ActorWorld& w) {
   OperationScope op("nr_hugepages_store");
   const uint64_t nr = w.pool.counters().nr_huge_pages;
@@ -403,6 +425,11 @@ void hvo_sysctl(ActorWorld& w, Rng& rng) {
 
 }  // namespace
 
+void release_held_folios(ActorWorld& world) {
+  OperationScope op("do_exit");
+  for (Pfn head : world.held.take_all()) give_back_hugetlb_folio(world, head);
+}
+
 void run_actor(ActorKind kind, ActorWorld& w, Rng& rng, ActorCounters& c) {
   ++c.ops[static_cast<int>(kind)];
   switch (kind) {
@@ -427,6 +454,7 @@ void run_actor(ActorKind kind, ActorWorld& w, Rng& rng, ActorCounters& c) {
     case ActorKind::kCompoundWalker: walk_compound(w, rng); return;
     case ActorKind::kGrowOwner: grow_owner(w, rng, c); return;
     case ActorKind::kSpeculativeRefAlignedTail: speculative_ref_aligned_tail(w, rng, c); return;
+    case ActorKind::kSurplusOwner: surplus_own(w, rng, c); return;
   }
 }
 

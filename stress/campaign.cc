@@ -106,6 +106,7 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
     throw std::invalid_argument("--memory is too small for 1G hugepages (at least 4G)");
 
   Run run{config, *workload, ActorWorld{machine, pool, model, max_pool}, checker, {}, {}, {}, Clock::now()};
+  set_up_pool(*workload, run.world);
   machine.violations().set_listener([&](const Violation& v) {
     on_finding(v);
     run.stop.store(true, std::memory_order_release);
@@ -152,6 +153,7 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
   if (!machine.violations().any()) {
     Task task{CpuId(0)};
     TaskScope scope(task);
+    release_held_folios(run.world);
     (void)pool.set_max_huge_pages(0);
     (void)checker.check_all_returned();
   }

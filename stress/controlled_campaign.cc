@@ -75,7 +75,9 @@ struct World {
     machine.violations().set_listener([&probe = this->probe](const Violation& v) {
       if (!probe.first) probe.first = v;
     });
-    (void)pool.set_max_huge_pages(c.initial_pool);  // on the main task: no schedule point is a decision
+    // On the main task: no schedule point is a decision.
+    set_up_pool(workload, actors);
+    (void)pool.set_max_huge_pages(c.initial_pool);
   }
 
   void run_cpu(unsigned cpu) {
@@ -99,6 +101,7 @@ struct World {
     if (machine.violations().any()) return sched::Verdict::kViolation;
     bool ok = checker.check_quiescent();
     if (ok) {
+      release_held_folios(actors);
       (void)pool.set_max_huge_pages(0);
       ok = checker.check_all_returned();
     }

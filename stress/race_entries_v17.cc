@@ -46,7 +46,9 @@ void add_v17_races(std::vector<RaceEntry>& c) {
       .commit = "d8f5f7e445f0",
       .fix = 7,
       .title = "the hugetlb mark set after HVO: memory_failure() writes PG_hwpoison to a read-only tail",
-      .actors = "hwpoison-window: memory_failure on tails of hugepages being made, against pool growth",
+      .actors = "hwpoison-window: memory_failure on tails of hugepages being made, against pool growth "
+                "(set_max_huge_pages(), under resize_lock) and owners' surplus faults (alloc_surplus_hugetlb_folio(), "
+                "no resize_lock: a folio made beside a resize)",
       .expected = "ro-tail-write",
       .found_by = FoundBy::kControlled,
       .unit_test = "",

@@ -16,12 +16,14 @@ void add_v6_10_races(std::vector<RaceEntry>& c) {
       .fix = 5,
       .title = "the old vmemmap pages freed before the batch's TLB flush: a stale TLB entry reaches a freed frame",
       .actors = "walk-grow, 64M: PFN walkers reading the struct pages of the hugepage being made, so their TLBs "
-                "hold its vmemmap translations, while the pool grows (HVO remaps, frees, then flushes)",
+                "hold its vmemmap translations, while the pool grows (set_max_huge_pages(), under resize_lock) and owners "
+                "fault surplus hugepages (alloc_surplus_hugetlb_folio(), no resize_lock): HVO remaps, frees, then "
+                "flushes",
       .expected = "stale-tlb-use-after-free|use-after-free",
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_6x_test.cc V610/Pool6xTest.FlushBeforeFreeRevertedAStaleTlbEntryReachesTheFreedFrame/v6_10",
-      .note = "random: 10 trials found in 1..58 executions (median about 18); pct, whose change points cannot "
-              "keep the walker reading through the whole remap-free-flush sequence, does not find it in 2,000",
+      .note = "random finds it; pct, whose change points cannot keep the walker reading through the whole "
+              "remap-free-flush sequence, did not find it in 2,000",
       .workload = "walk-grow",
       .initial_pool = 0,
       .memory_bytes = 64 * kMiB,
@@ -104,7 +106,9 @@ void add_v6_10_races(std::vector<RaceEntry>& c) {
       .commit = "32c877191e02",
       .fix = 6,
       .title = "the hugetlb mark cleared before the vmemmap is restored: memory_failure() writes a read-only tail",
-      .actors = "hwpoison-window: memory_failure on tails of hugepages being torn down, against pool resizing",
+      .actors = "hwpoison-window: memory_failure on tails of hugepages being torn down, against pool resizing "
+                "(set_max_huge_pages(), under resize_lock) and owners' surplus hugepages (made by "
+                "alloc_surplus_hugetlb_folio(), freed by free_huge_folio(); no resize_lock)",
       .expected = "ro-tail-write",
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_6x_test.cc V610/Pool6xTest.C32c877191e02RevertedMemoryFailureWritesAReadOnlyTail/v6_10",
@@ -120,7 +124,9 @@ void add_v6_10_races(std::vector<RaceEntry>& c) {
       .commit = "d8f5f7e445f0",
       .fix = 7,
       .title = "the hugetlb mark set after HVO: memory_failure() writes PG_hwpoison to a read-only tail",
-      .actors = "hwpoison-window: memory_failure on tails of hugepages being made, against pool growth",
+      .actors = "hwpoison-window: memory_failure on tails of hugepages being made, against pool growth "
+                "(set_max_huge_pages(), under resize_lock) and owners' surplus faults (alloc_surplus_hugetlb_folio(), "
+                "no resize_lock: a folio made beside a resize)",
       .expected = "ro-tail-write",
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_6x_test.cc V610/Pool6xTest.D8f5f7e445f0RevertedMemoryFailureWritesAReadOnlyTail/v6_10",
@@ -152,7 +158,9 @@ void add_v6_10_races(std::vector<RaceEntry>& c) {
       .commit = "2b21624fc232",
       .fix = 13,
       .title = "fresh folios not frozen before becoming hugetlb: a speculative reference on the head is lost",
-      .actors = "speculative-head: speculative references on heads of hugepages being made, against pool growth",
+      .actors = "speculative-head: speculative references on heads of hugepages being made, against pool growth "
+                "(set_max_huge_pages(), under resize_lock) and owners' surplus faults (alloc_surplus_hugetlb_folio(), "
+                "no resize_lock)",
       .expected = "invariant-broken|bad-page-state",
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_6x_test.cc V610/Pool6xTest.B2b21624fc232RevertedTheReferenceGoesToTheOldHeadPageAndIsLost/v6_10",
@@ -160,7 +168,7 @@ void add_v6_10_races(std::vector<RaceEntry>& c) {
       .workload = "speculative-head",
       .initial_pool = 0,
       .memory_bytes = 64 * kMiB,
-      .seeds = 500,
+      .seeds = 2000,
   });
 }
 

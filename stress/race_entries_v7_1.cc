@@ -23,8 +23,9 @@ void add_v7_1_races(std::vector<RaceEntry>& c) {
       .fix = 0,
       .title = "the zone's shared tail page installed with WRITE_ONCE() instead of cmpxchg(): two CPUs install "
                "different pages, one folio maps a tail page the zone no longer knows",
-      .actors = "grow: every CPU grows the pool from empty, so their first HVOs look up the empty "
-                "zone->vmemmap_tails[] slot at once",
+      .actors = "grow from an empty pool: CPU 0 writes nr_hugepages (set_max_huge_pages(), under resize_lock) while "
+                "CPU 1 faults surplus hugepages (alloc_surplus_hugetlb_folio(), no resize_lock), so their first HVOs "
+                "look up the empty zone->vmemmap_tails[] slot at once",
       .expected = "invariant-broken|bug-on|leak",
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_v7_1_test.cc V71SharedTailInstallTest.TailCmpxchgRevertedBothInstallAFolioMapsAnOrphanPageThatLeaks",
@@ -40,14 +41,18 @@ void add_v7_1_races(std::vector<RaceEntry>& c) {
       .commit = "d8d55f5616cf",
       .fix = 2,
       .title = "two walks split the same vmemmap PMD without init_mm.page_table_lock; both install a PTE table",
-      .actors = "resize from an empty pool: the CPUs' first HVOs split the shared vmemmap PMD, against PFN walkers",
+      .actors = "grow, 1 operation per CPU, 64M: CPU 0 writes nr_hugepages (set_max_huge_pages(), under "
+                "resize_lock) while CPU 1 faults a surplus hugepage (alloc_surplus_hugetlb_folio(), no "
+                "resize_lock): both first HVOs split the one vmemmap PMD at once",
       .expected = "use-after-free|leak|bad-free|invariant-broken|stale-tlb-use-after-free|bug-on",
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_v7_1_test.cc V71SplitRaceTest.D8d55f5616cfRevertedBothInstallOneTableLeaks",
-      .note = "first found at execution 5; the fixed model passes 2,000",
-      .workload = "resize",
+      .note = "the v5.18 entry's scenario (two resizes cannot race: resize_lock)",
+      .workload = "grow",
+      .operations = 1,
       .initial_pool = 0,
-      .strategy = StrategyKind::kPct,
+      .memory_bytes = 64 * kMiB,
+      .strategy = StrategyKind::kRandom,
       .seeds = 300,
   });
   c.push_back(RaceEntry{
@@ -57,8 +62,9 @@ void add_v7_1_races(std::vector<RaceEntry>& c) {
       .commit = "3ce2c24cb68f",
       .fix = 3,
       .title = "the split read pmd_page(*pmd) before taking the lock: the \"block\" is the page-table page",
-      .actors = "grow, 1 operation per CPU, 64M: both CPUs' first HVOs split the one vmemmap PMD; one is preempted "
-                "between its unlocked pmd_leaf() test and pmd_page() while the other installs its table",
+      .actors = "grow, 1 operation per CPU, 64M: CPU 0's resize (under resize_lock) and CPU 1's surplus fault "
+                "(alloc_surplus_hugetlb_folio(), no resize_lock) split the one vmemmap PMD; one is preempted between "
+                "its unlocked pmd_leaf() test and pmd_page() while the other installs its table",
       .expected = "invariant-broken|use-after-free|bad-free|leak|bug-on",
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_v7_1_test.cc V71SplitRaceTest.Ce2c24cb68fRevertedSplitterMapsThePageTablePageAsTheBlock",
@@ -77,7 +83,8 @@ void add_v7_1_races(std::vector<RaceEntry>& c) {
       .commit = "",
       .fix = 4,
       .title = "no smp_wmb() between filling a restored vmemmap page with tail copies and set_pte_at()",
-      .actors = "restore-walk under --memory-model weak: CPUs 0 and 2 shrink and grow the pool (restores), CPUs 1 "
+      .actors = "restore-walk under --memory-model weak: CPUs 0 and 2 shrink and grow the pool (restores; one at a "
+                "time, resize_lock), CPUs 1 "
                 "and 3 resolve compound_head() and PageHead() of the struct pages of hugepage-backed blocks and, "
                 "for a tail of a folio that was in the pool read as a page of its own, then the head's PG_hugetlb",
       .expected = "invariant-broken",
@@ -111,7 +118,9 @@ void add_v7_1_races(std::vector<RaceEntry>& c) {
       .fix = 5,
       .title = "the old vmemmap pages freed before the batch's TLB flush: a stale TLB entry reaches a freed frame",
       .actors = "walk-grow, 64M: PFN walkers reading the struct pages of the hugepage being made, so their TLBs "
-                "hold its vmemmap translations, while the pool grows (HVO remaps, frees, then flushes)",
+                "hold its vmemmap translations, while the pool grows (set_max_huge_pages(), under resize_lock) and owners "
+                "fault surplus hugepages (alloc_surplus_hugetlb_folio(), no resize_lock): HVO remaps, frees, then "
+                "flushes",
       .expected = "stale-tlb-use-after-free|use-after-free",
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_6x_test.cc V71/Pool6xTest.FlushBeforeFreeRevertedAStaleTlbEntryReachesTheFreedFrame/v7_1",
@@ -131,11 +140,13 @@ void add_v7_1_races(std::vector<RaceEntry>& c) {
       .fix = 6,
       .title = "the hugetlb mark cleared before the vmemmap is restored: memory_failure() writes the shared "
                "read-only tail page",
-      .actors = "hwpoison-window: memory_failure on tails of hugepages being torn down, against pool resizing",
+      .actors = "hwpoison-window: memory_failure on tails of hugepages being torn down, against pool resizing "
+                "(set_max_huge_pages(), under resize_lock) and owners' surplus hugepages (made by "
+                "alloc_surplus_hugetlb_folio(), freed by free_huge_folio(); no resize_lock)",
       .expected = "ro-tail-write",
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_6x_test.cc V71/Pool6xTest.C32c877191e02RevertedMemoryFailureWritesAReadOnlyTail/v7_1",
-      .note = "first found at execution 9; the fixed model passes 2,000",
+      .note = "first found at execution 1; the fixed model passes 2,000",
       .workload = "hwpoison-window",
       .memory_bytes = 64 * kMiB,
       .seeds = 500,
@@ -147,11 +158,13 @@ void add_v7_1_races(std::vector<RaceEntry>& c) {
       .commit = "d8f5f7e445f0",
       .fix = 7,
       .title = "the hugetlb mark set after HVO: memory_failure() writes PG_hwpoison to the shared read-only tail page",
-      .actors = "hwpoison-window: memory_failure on tails of hugepages being made, against pool growth",
+      .actors = "hwpoison-window: memory_failure on tails of hugepages being made, against pool growth "
+                "(set_max_huge_pages(), under resize_lock) and owners' surplus faults (alloc_surplus_hugetlb_folio(), "
+                "no resize_lock: a folio made beside a resize)",
       .expected = "ro-tail-write",
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_6x_test.cc V71/Pool6xTest.D8f5f7e445f0RevertedMemoryFailureWritesAReadOnlyTail/v7_1",
-      .note = "first found at execution 164; the fixed model passes 2,000",
+      .note = "first found at execution 92; the fixed model passes 2,000",
       .workload = "hwpoison-window",
       .initial_pool = 0,
       .memory_bytes = 64 * kMiB,
@@ -164,15 +177,17 @@ void add_v7_1_races(std::vector<RaceEntry>& c) {
       .commit = "2b21624fc232",
       .fix = 13,
       .title = "fresh folios not frozen before becoming hugetlb: a speculative reference on the head is lost",
-      .actors = "speculative-head: speculative references on heads of hugepages being made, against pool growth",
+      .actors = "speculative-head: speculative references on heads of hugepages being made, against pool growth "
+                "(set_max_huge_pages(), under resize_lock) and owners' surplus faults (alloc_surplus_hugetlb_folio(), "
+                "no resize_lock)",
       .expected = "invariant-broken|bad-page-state",
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_6x_test.cc V71/Pool6xTest.B2b21624fc232RevertedTheReferenceGoesToTheOldHeadPageAndIsLost/v7_1",
-      .note = "first found at execution 27; the fixed model passes 2,000",
+      .note = "",
       .workload = "speculative-head",
       .initial_pool = 0,
       .memory_bytes = 64 * kMiB,
-      .seeds = 500,
+      .seeds = 2000,
   });
 }
 

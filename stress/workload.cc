@@ -21,6 +21,7 @@ std::string_view to_string(ActorKind k) {
     case ActorKind::kCompoundWalker: return "compound-walker";
     case ActorKind::kGrowOwner: return "grow-owner";
     case ActorKind::kSpeculativeRefAlignedTail: return "speculative-ref-aligned-tail";
+    case ActorKind::kSurplusOwner: return "surplus-owner";
   }
   return "?";
 }
@@ -28,31 +29,60 @@ std::string_view to_string(ActorKind k) {
 const std::vector<Workload>& all_workloads() {
   // The weights, by ActorKind in declaration order:
   //   resizer owner walker spec mf dissolve | grow mf-huge spec-head sysctl block-walker order0 compaction demote
-  //   compound-walker grow-owner spec-aligned-tail
+  //   compound-walker grow-owner spec-aligned-tail surplus-owner
   // (trailing zeros may be left out)
   static const std::vector<Workload> workloads = {
-      {"mixed", "every actor: pool resizing, owners, PFN walkers, speculative references, memory_failure, dissolve",
-       {20, 20, 25, 20, 10, 5, 0, 0, 0, 0, 0, 0, 0}},
+      {"mixed",
+       "every actor: pool resizing, owners (faulting surplus hugepages when none is free), PFN walkers, speculative "
+       "references, memory_failure, dissolve",
+       {20, 20, 25, 20, 10, 5, 0, 0, 0, 0, 0, 0, 0},
+       {},
+       true},
       {"resize", "pool growth and shrink against PFN walkers: optimize and restore all the time",
        {50, 0, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
-      {"hwpoison", "memory_failure and dissolve against pool resizing and owners",
-       {30, 20, 0, 0, 40, 10, 0, 0, 0, 0, 0, 0, 0}},
-      {"speculative", "speculative references (compaction, PFN walkers) against pool resizing",
-       {35, 15, 15, 35, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+      {"hwpoison",
+       "memory_failure and dissolve against pool resizing and owners (faulting surplus hugepages when none is free)",
+       {30, 20, 0, 0, 40, 10, 0, 0, 0, 0, 0, 0, 0},
+       {},
+       true},
+      {"speculative",
+       "speculative references (compaction, PFN walkers) against pool resizing and owners (faulting surplus "
+       "hugepages when none is free)",
+       {35, 15, 15, 35, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+       {},
+       true},
       // Targeted (the race catalogue's): few actors, aimed at one window.
-      {"grow", "every CPU grows the pool by one hugepage at a time: concurrent first HVOs (and PMD splits)",
-       {0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0}},
+      {"grow",
+       "CPU 0 (and every other even CPU) writes nr_hugepages = nr + 1 (set_max_huge_pages(), under resize_lock); "
+       "the odd CPUs fault hugepages and keep them mapped, with nr_overcommit_hugepages set, so with none free "
+       "alloc_surplus_hugetlb_folio() makes and optimizes one without resize_lock (put, free_huge_folio() "
+       "restoring and freeing it, at the CPU's next fault or when the campaign ends): concurrent first HVOs "
+       "(and PMD splits)",
+       {0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
+       {{0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}},
+       true},
       {"hwpoison-window",
-       "memory_failure on tails of hugepages being made, optimized or torn down, against pool resizing",
-       {50, 0, 0, 0, 0, 0, 0, 50, 0, 0, 0, 0, 0}},
-      {"speculative-head", "speculative references on the heads of hugepages being made, against pool growth",
-       {0, 0, 0, 0, 0, 0, 50, 0, 50, 0, 0, 0, 0}},
+       "memory_failure on tails of hugepages being made, optimized or torn down, against pool resizing "
+       "(set_max_huge_pages(), under resize_lock) and owners faulting surplus hugepages "
+       "(alloc_surplus_hugetlb_folio(), no resize_lock: made and optimized beside a resize)",
+       {40, 20, 0, 0, 0, 0, 0, 40, 0, 0, 0, 0, 0},
+       {},
+       true},
+      {"speculative-head",
+       "speculative references on the heads of hugepages being made, against pool growth (set_max_huge_pages(), "
+       "under resize_lock) and owners faulting surplus hugepages (alloc_surplus_hugetlb_folio(), no resize_lock)",
+       {0, 20, 0, 0, 0, 0, 40, 0, 40, 0, 0, 0, 0},
+       {},
+       true},
       {"vm-scalability", "pool resizing and owners with vm.hugetlb_optimize_vmemmap mostly off: HVO rarely applies",
        {40, 50, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0}},
       {"walk-grow",
        "PFN walkers reading the struct pages of hugepages being made (their TLBs hold the vmemmap translations) "
-       "against pool growth: HVO remaps, flushes and frees under them",
-       {0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0}},
+       "against pool growth (set_max_huge_pages(), under resize_lock) and owners faulting surplus hugepages "
+       "(alloc_surplus_hugetlb_folio(), no resize_lock): HVO remaps, flushes and frees under them",
+       {0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0},
+       {},
+       true},
       {"order0-reuse",
        "CPU 0 (and every other even CPU) uses and frees a pageblock of order-0 pages and grows the pool, which "
        "reuses that memory; the odd CPUs scan it as compaction does, with speculative references",

@@ -17,7 +17,7 @@ enum class ActorKind : uint8_t {
   kMemoryFailure,   // memory_failure(pfn)
   kDissolve,        // dissolve_free_hugetlb_folio(pfn)
   // Targeted actors (the race catalogue's scenarios; no general workload uses them):
-  kGrow,            // writes nr_hugepages = nr + 1: every CPU makes fresh hugepages
+  kGrow,            // writes nr_hugepages = nr + 1: one fresh hugepage, under resize_lock
   kMemoryFailureHuge,  // memory_failure(pfn) on a tail of any hugepage-backed block, in the pool or not
                        // (being made or being torn down)
   kSpeculativeRefHead,  // get_page_unless_zero() + put_page() on the head of any hugepage-backed block
@@ -30,8 +30,10 @@ enum class ActorKind : uint8_t {
   kGrowOwner,       // grows the pool by one hugepage, takes one as an owner and holds it while growing the pool again
   kSpeculativeRefAlignedTail,  // get_page_unless_zero() + put_page() on the PAGE_SIZE-aligned tails of a
                                // hugepage-backed block, repeatedly
+  kSurplusOwner,    // faults a hugepage (a surplus one when none is free) and keeps it mapped: put at its next
+                    // operation or when the campaign ends (stress/held_folios.h)
 };
-inline constexpr int kNumActorKinds = 17;
+inline constexpr int kNumActorKinds = 18;
 
 [[nodiscard]] std::string_view to_string(ActorKind k);
 
@@ -45,6 +47,12 @@ struct Workload {
   // operations from cpu_weights[i % size] instead of `weights` (one CPU
   // frees memory and grows the pool while another scans, say).
   std::vector<ActorWeights> cpu_weights = {};
+  // Whether the campaign writes nr_overcommit_hugepages (the pool's ceiling)
+  // before the CPUs start, so that an owner's fault with no free hugepage
+  // makes a surplus one (alloc_surplus_hugetlb_folio()): the kernel's way to
+  // run HVO beside a resize, which holds resize_lock, or beside another
+  // fault. 0 (false): faults with nothing free get nothing.
+  bool overcommit = false;
 };
 
 [[nodiscard]] const std::vector<Workload>& all_workloads();

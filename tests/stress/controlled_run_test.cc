@@ -175,10 +175,11 @@ std::string found_and_replayed(std::vector<std::string> args, const std::string&
 
 // v5.18's PMD split without init_mm.page_table_lock: only when the racing
 // CPUs make the first split themselves (a pool grown in the setup splits
-// it serially).
+// it serially), a resize and a fault's surplus folio (the grow workload:
+// two resizes cannot race, resize_lock).
 TEST(ControlledRun, PmdSplitRaceNeedsAnEmptyStartingPool) {
   const std::string kind = found_and_replayed({"run", "--mode", "controlled", "--model", "v5.18", "--revert",
-                                               "d8d55f5616cf", "--workload", "resize", "--initial-pool", "0",
+                                               "d8d55f5616cf", "--workload", "grow", "--initial-pool", "0",
                                                "--strategy", "pct", "--seeds", "500", "--seed", "1"},
                                               temp_dir("pmd-split"));
   EXPECT_FALSE(kind.empty());

@@ -76,10 +76,21 @@ TEST(WorkloadTest, OwnerTailRefGivesTheEvenCpusTheGrowOwnerAndTheOddOnesTheAlign
   EXPECT_EQ(picks_on_cpu(*w, 2), std::set<ActorKind>{ActorKind::kGrowOwner});
 }
 
+// Two writes to nr_hugepages cannot race (resize_lock): grow's second HVO
+// comes from the odd CPUs' faults, which make surplus hugepages.
+TEST(WorkloadTest, GrowGivesTheEvenCpusTheResizeAndTheOddOnesTheSurplusOwner) {
+  const Workload* w = find_workload("grow");
+  ASSERT_NE(w, nullptr);
+  EXPECT_TRUE(w->overcommit);
+  EXPECT_EQ(picks_on_cpu(*w, 0), std::set<ActorKind>{ActorKind::kGrow});
+  EXPECT_EQ(picks_on_cpu(*w, 1), std::set<ActorKind>{ActorKind::kSurplusOwner});
+  EXPECT_EQ(picks_on_cpu(*w, 2), std::set<ActorKind>{ActorKind::kGrow});
+}
+
 TEST(WorkloadTest, WithoutRolesEveryCpuDrawsFromTheWholeWorkload) {
   const Workload* w = find_workload("walk-grow");
   ASSERT_NE(w, nullptr);
-  const std::set<ActorKind> both = {ActorKind::kGrow, ActorKind::kBlockWalker};
+  const std::set<ActorKind> both = {ActorKind::kGrow, ActorKind::kOwner, ActorKind::kBlockWalker};
   EXPECT_EQ(picks_on_cpu(*w, 0), both);
   EXPECT_EQ(picks_on_cpu(*w, 1), both);
 }
@@ -90,6 +101,57 @@ struct ActorsTest : ::testing::Test {
   Rng rng{7, 0};
   ActorCounters counters;
 };
+
+TEST_F(ActorsTest, AnOvercommittingWorkloadSetsNrOvercommitHugepagesToTheCeiling) {
+  set_up_pool(*find_workload("resize"), world);
+  EXPECT_EQ(w.pool->nr_overcommit_huge_pages(), 0u);
+  set_up_pool(*find_workload("grow"), world);
+  EXPECT_EQ(w.pool->nr_overcommit_huge_pages(), 4u);
+}
+
+// An owner on an empty, overcommitting pool: its fault makes and optimizes
+// a surplus hugepage (alloc_surplus_hugetlb_folio()), its put restores and
+// frees it (free_huge_folio()); no resize_lock either way.
+TEST_F(ActorsTest, AnOwnerOnAnEmptyOvercommittingPoolFaultsASurplusHugepageAndItsPutFreesIt) {
+  set_up_pool(*find_workload("grow"), world);
+  run_actor(ActorKind::kOwner, world, rng, counters);
+  EXPECT_EQ(counters.folios_owned, 1u);
+  const VmemmapStats vs = w.pool->vmemmap_stats();
+  EXPECT_EQ(vs.optimized, 1u);
+  EXPECT_EQ(vs.restored, 1u);
+  const PoolCounters c = w.pool->counters();
+  EXPECT_EQ(c.nr_huge_pages, 0u);
+  EXPECT_EQ(c.surplus_huge_pages, 0u);
+  EXPECT_TRUE(w.checker->check_all_returned());
+  EXPECT_FALSE(w.machine.violations().any());
+}
+
+// The surplus owner keeps its fault's hugepage past the operation: the HVO
+// happens in the operation, the restore at its next one (the put of the
+// folio it held) or when the campaign ends (release_held_folios()).
+TEST_F(ActorsTest, ASurplusOwnerKeepsItsHugepageUntilItsNextFaultOrTheEnd) {
+  set_up_pool(*find_workload("grow"), world);
+  run_actor(ActorKind::kSurplusOwner, world, rng, counters);
+  PoolCounters c = w.pool->counters();
+  EXPECT_EQ(c.nr_huge_pages, 1u);
+  EXPECT_EQ(c.surplus_huge_pages, 1u);
+  EXPECT_EQ(w.pool->vmemmap_stats().optimized, 1u);
+  EXPECT_EQ(w.pool->vmemmap_stats().restored, 0u);
+  // The next fault: the first folio put (restored, freed), a second made.
+  run_actor(ActorKind::kSurplusOwner, world, rng, counters);
+  c = w.pool->counters();
+  EXPECT_EQ(c.nr_huge_pages, 1u);
+  EXPECT_EQ(c.surplus_huge_pages, 1u);
+  EXPECT_EQ(w.pool->vmemmap_stats().optimized, 2u);
+  EXPECT_EQ(w.pool->vmemmap_stats().restored, 1u);
+  release_held_folios(world);
+  c = w.pool->counters();
+  EXPECT_EQ(c.nr_huge_pages, 0u);
+  EXPECT_EQ(c.surplus_huge_pages, 0u);
+  EXPECT_EQ(w.pool->vmemmap_stats().restored, 2u);
+  EXPECT_TRUE(w.checker->check_all_returned());
+  EXPECT_FALSE(w.machine.violations().any());
+}
 
 TEST_F(ActorsTest, TheOrder0UsersPageblockIsTheNextHugepage) {
   // The block buddy hands out next (the lowest free one), given back at once.

@@ -41,17 +41,17 @@ using testing::kTsanExit;
 
 // The release build's trace hashes of `run --mode controlled --model v17
 // --seed S --seeds 1 --threads 3` (one whole-machine execution each).
-// Re-pinned when the pool's shrink began gathering its folios in one hold of
-// hugetlb_lock and freeing them after dropping it (update_and_free_pages_bulk()),
-// which moved the lock's schedule points for every model.
+// Re-pinned when set_max_huge_pages() began holding struct hstate's
+// resize_lock (a mutex: its schedule points) and the mixed workload's owners
+// began faulting surplus hugepages (alloc_surplus_hugetlb_folio()).
 struct PinnedHash {
   uint64_t seed;
   const char* trace_hash;
 };
 constexpr PinnedHash kReleaseHashes[] = {
-    {1, "0x1f077ba3758668bf"},
-    {2, "0x35732f885c68c74f"},
-    {3, "0x29949e7ad3f75dc4"},
+    {1, "0x6e9f9eeb4055150b"},
+    {2, "0x9aca12a7e4edec99"},
+    {3, "0xcf33e5a563419642"},
 };
 
 // A directory for one test's outputs and ThreadSanitizer logs, removed
