@@ -16,16 +16,19 @@
 // resize_lock -> hugetlb_lock. Each hstate's resize_lock is its own lockdep
 // class (the kernel's h->resize_key).
 //
-// HVO runs concurrently only on the kernel's paths that do not take
-// resize_lock: alloc_surplus_hugetlb_folio() at fault time (the free list
-// empty, nr_overcommit_hugepages above surplus_huge_pages: a fresh folio is
-// made and optimized with no pool lock held) against a resize or another
-// fault, and free_huge_folio() of a surplus folio (it is removed and
-// restored with no resize_lock) against either. Two resizes never overlap.
+// HVO and its restore run concurrently only on the kernel's paths that do
+// not take resize_lock: alloc_surplus_hugetlb_folio() at fault time (the
+// free list empty, nr_overcommit_hugepages above surplus_huge_pages: a
+// fresh folio is made and optimized with no pool lock held; over the limit
+// when checked again, freed again), free_huge_folio() of a surplus folio
+// (removed and restored) and dissolve_free_hugetlb_folio() (memory_failure,
+// offlining: removed and restored), against a resize and each other. Two
+// resizes never overlap.
 //
 // Folio life cycle (host-side bookkeeping, the kernel's lists):
 //   (buddy) --alloc_pool_folio--> kFree <--> kInUse (owner)
 //   (buddy) --alloc_surplus_hugetlb_folio--> kInUse (the faulting owner; surplus)
+//                                                   --over the limit--> kRemoved --model frees--> (buddy)
 //   kFree --remove (shrink, dissolve, surplus free)--> kRemoved --model frees--> (buddy)
 //   kInUse --put, surplus to shed (free_huge_folio)--> kRemoved --model frees--> (buddy)
 //   kRemoved --restore failed: add_hugetlb_folio(surplus)--> kFree
