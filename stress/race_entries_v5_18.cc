@@ -93,7 +93,7 @@ void add_v5_18_races(std::vector<RaceEntry>& c) {
                    "PteDependencyTest.WithoutSmpWmbAReaderSeesTheNewPteBeforeThePageContents",
       .note = "the reader walks to the restored page's new PTE before the copy's stores reach memory and reads the "
               "frame's previous contents: another folio's tails, naming a head that does not cover the pfn. "
-              "Found at execution 101 from seed 1; the fixed model (smp_wmb(), and the MMU walk's address "
+              "Found at execution 74 from seed 1; the fixed model (smp_wmb(), and the MMU walk's address "
               "dependency: engine/mmu.h) passes 2,000",
       .workload = "restore-walk",
       .operations = 4,
