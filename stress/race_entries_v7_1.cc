@@ -29,7 +29,7 @@ void add_v7_1_races(std::vector<RaceEntry>& c) {
       .expected = "invariant-broken|bug-on|leak",
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_v7_1_test.cc V71SharedTailInstallTest.TailCmpxchgRevertedBothInstallAFolioMapsAnOrphanPageThatLeaks",
-      .note = "first found at execution 20; the fixed model passes 2,000",
+      .note = "first found at execution 2; the fixed model passes 2,000",
       .workload = "grow",
       .initial_pool = 0,
       .seeds = 300,
