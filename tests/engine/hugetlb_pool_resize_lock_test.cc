@@ -12,8 +12,8 @@
 #include "engine/hugetlb/hugetlb_pool.h"
 #include "engine/sched/scenario.h"
 #include "engine/schedule_point.h"
-#include "engine/struct_page.h"
 #include "engine/task.h"
+#include "tests/engine/no_hvo_ops.h"
 #include "tests/engine/test_machine.h"
 
 namespace hvo {
@@ -23,23 +23,22 @@ namespace {
 // middle of each so that another CPU can run there.
 class OverlapProbeOps final : public HugetlbVmemmapOps {
  public:
+  // Counts the preparations in flight across a schedule point, then does
+  // what the generation without HVO does.
   bool prep_new_hugetlb_folio(HugetlbPool& pool, Pfn head) override {
     const int now = in_flight_.fetch_add(1, std::memory_order_relaxed) + 1;
     max_in_flight_.store(std::max(max_in_flight_.load(std::memory_order_relaxed), now), std::memory_order_relaxed);
-    pool.pages().set_flag(head, PG_hugetlb);
     sched_point(SchedEvent::kAtomic);
     in_flight_.fetch_sub(1, std::memory_order_relaxed);
-    return pool.pages().add_return32(head, PageWord32::kRefcount, -1).value == 0;
+    return no_hvo_.prep_new_hugetlb_folio(pool, head);
   }
   bool update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) override {
-    pool.pages().clear_flag(head, PG_hugetlb);
-    pool.pages().store32(head, PageWord32::kRefcount, 1);
-    pool.free_folio_frames(head);
-    return true;
+    return no_hvo_.update_and_free_hugetlb_folio(pool, head);
   }
   [[nodiscard]] int max_in_flight() const { return max_in_flight_.load(std::memory_order_relaxed); }
 
  private:
+  testing::NoHvoOps no_hvo_;
   std::atomic<int> in_flight_{0}, max_in_flight_{0};
 };
 
