@@ -140,10 +140,13 @@ uint64_t HugetlbPool::set_max_huge_pages(uint64_t count) {
   // nodes_allowed, 1) while count < persistent_huge_pages(h), which counts
   // folios in use above the count as surplus. It runs after the lock was
   // dropped for update_and_free_pages_bulk(), so a folio freed meanwhile
-  // (enqueued) can be counted too, and dissolving it then (remove_hugetlb_folio(h,
-  // folio, false)) leaves surplus_huge_pages above nr_huge_pages, which the
-  // pool-counters invariant reports. Folios in use above the count stay
-  // persistent here until the next resize.
+  // (enqueued) can be counted too: a free folio counted as surplus. Our
+  // dissolve (remove_hugetlb_folio(h, folio, false)) would then leave
+  // surplus_huge_pages above nr_huge_pages, which the pool-counters
+  // invariant reports; later kernels' dissolve_free_hugetlb_folio() sets
+  // adjust_surplus when surplus_huge_pages_node[nid] is non-zero, so the
+  // two go in together. Folios in use above the count stay persistent here
+  // until the next resize.
   SpinLockGuard g(hugetlb_lock_);
   return counters_.nr_huge_pages;
 }

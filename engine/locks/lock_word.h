@@ -1,8 +1,10 @@
 // The word under every simulated exclusive lock (spinlock, mutex): 0 free,
-// 1 taken. Acquisition is a CAS loop with a schedule point before each
-// attempt and sched_blocked() after each failure, so that in controlled mode
-// (one OS thread, fibers) the scheduler runs the holder instead of letting
-// the waiter spin forever; nothing here blocks the OS thread.
+// 1 taken, 2 taken with a sleeping waiter (a mutex in free mode only).
+// Acquisition is a CAS loop with a schedule point before each attempt and
+// sched_blocked() after each failure, so that in controlled mode (one OS
+// thread, fibers) the scheduler runs the holder instead of letting the
+// waiter spin forever. A mutex waiter in free mode sleeps instead
+// (acquire_sleeping()), as mutex_lock()'s does.
 //
 // No lockdep, no TSan annotations: the locks that wrap a LockWord add them
 // around it, at the lock's own address.
@@ -44,6 +46,36 @@ class LockWord {
   void release() {
     memory_releasing(this);
     word_.store(0, std::memory_order_release);
+  }
+
+  // mutex_lock(): in free mode a waiter sleeps on the word (a futex) rather
+  // than yield in a loop, as __mutex_lock_common() puts the task on the
+  // wait list and schedules. A CPU that yields in a loop stays on its core,
+  // and the membarrier() of every TLB flush (Mmu::wait_for_flush_ipis())
+  // then interrupts it; a sleeping one is not running and is left alone.
+  // The states are those of Drepper's "Futexes Are Tricky" mutex: a waiter
+  // marks the word 2 before sleeping, and release_waking() wakes one only
+  // when it reads 2. Controlled mode keeps acquire()'s loop: its blocked
+  // points are what lets the scheduler run the holder.
+  void acquire_sleeping(uint64_t sched_address) {
+    if (current().hook != nullptr) {
+      acquire(sched_address);
+      return;
+    }
+    sched_point(SchedEvent::kLockAcquire, sched_address);
+    if (try_acquire()) return;
+    // acquire: as try_acquire()'s CAS, on the exchange that finds it free.
+    while (word_.exchange(2, std::memory_order_acquire) != 0) {
+      ++current().schedule_points;  // one blocked point per sleep, as sched_blocked() counts
+      word_.wait(2, std::memory_order_relaxed);
+    }
+    memory_acquired(this);
+  }
+
+  // mutex_unlock(): release, and wake a sleeper if one marked the word.
+  void release_waking() {
+    memory_releasing(this);
+    if (word_.exchange(0, std::memory_order_release) == 2) word_.notify_one();
   }
 
   // relaxed: a racy snapshot for spin_is_locked()-style diagnostics only.

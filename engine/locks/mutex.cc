@@ -15,7 +15,7 @@ void Mutex::lock() {
   dep.might_sleep("mutex_lock");
   dep.check_self_deadlock(cls_, this, /*shared=*/false);
   HVO_TSAN_MUTEX_PRE_LOCK(this, 0);
-  word_.acquire(sched_address_);
+  word_.acquire_sleeping(sched_address_);
   HVO_TSAN_MUTEX_POST_LOCK(this, 0, 0);
   dep.acquire(cls_, this, /*shared=*/false);
 }
@@ -39,7 +39,7 @@ void Mutex::unlock() {
   sched_point(SchedEvent::kLockRelease, sched_address_);
   dep.release(cls_, this);
   HVO_TSAN_MUTEX_PRE_UNLOCK(this, 0);
-  word_.release();
+  word_.release_waking();
   HVO_TSAN_MUTEX_POST_UNLOCK(this, 0);
 }
 

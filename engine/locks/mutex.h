@@ -1,8 +1,10 @@
 // struct mutex: mutex_lock()/mutex_unlock() on a LockWord, checked by
 // lockdep. mutex_lock() may sleep, so it calls might_sleep() first: taking a
 // mutex under a spinlock or inside rcu_read_lock() is a reported bug even
-// when the mutex happens to be free. A waiter never blocks the OS thread:
-// it yields to the scheduler (sched_blocked) until the owner unlocks.
+// when the mutex happens to be free. Under the controlled scheduler a
+// waiter yields to it (sched_blocked) until the owner unlocks; in free mode
+// it sleeps on the lock word (LockWord::acquire_sleeping()), as the kernel's
+// mutex waiter schedules out.
 #pragma once
 
 #include <cstdint>
