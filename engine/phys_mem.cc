@@ -31,22 +31,40 @@ PhysMem::PhysMem(uint64_t memory_bytes) : nr_frames_(memory_bytes >> kPageShift)
   // Value-initialised: every frame starts kFree at generation 0. The buddy
   // allocator and the boot code give frames their owners.
   shadow_ = std::make_unique<std::atomic<uint32_t>[]>(nr_frames_);
+  state_counts_[static_cast<int>(FrameState::kFree)].store(nr_frames_, std::memory_order_relaxed);
 }
 
 PhysMem::~PhysMem() { munmap(base_, memory_bytes()); }
 
 void PhysMem::set_state(Pfn pfn, uint64_t n, FrameState s) {
   HVO_CHECK(pfn.value() + n <= nr_frames_, "frame range out of memory");
+  // Frames leaving each state, gathered so that a range (a hugepage's 512 or
+  // 262,144 frames) costs at most kNumFrameStates counter updates.
+  uint64_t left[kNumFrameStates] = {};
   for (uint64_t i = pfn.value(); i < pfn.value() + n; ++i) {
     uint32_t old = shadow_[i].load(std::memory_order_relaxed);
+    ++left[static_cast<int>(FrameShadow::state(old))];
     uint32_t gen = FrameShadow::generation(old) + (s == FrameState::kFree ? 1 : 0);
     // release: whatever the old owner wrote into the frame happens before the
     // new owner's acquire of the state (see shadow()).
     shadow_[i].store(FrameShadow::make(s, gen), std::memory_order_release);
   }
+  for (int st = 0; st < kNumFrameStates; ++st)
+    if (left[st] != 0 && st != static_cast<int>(s)) state_counts_[st].fetch_sub(left[st], std::memory_order_relaxed);
+  const uint64_t entered = n - left[static_cast<int>(s)];
+  if (entered != 0) state_counts_[static_cast<int>(s)].fetch_add(entered, std::memory_order_relaxed);
 }
 
 void PhysMem::count_states(uint64_t (&out)[kNumFrameStates]) const {
+  for (int st = 0; st < kNumFrameStates; ++st) out[st] = state_counts_[st].load(std::memory_order_relaxed);
+#ifdef HVO_DEBUG_CHECKS
+  uint64_t scanned[kNumFrameStates];
+  scan_states(scanned);
+  for (int st = 0; st < kNumFrameStates; ++st) HVO_CHECK(scanned[st] == out[st], "frame state counter drifted from the shadow words");
+#endif
+}
+
+void PhysMem::scan_states(uint64_t (&out)[kNumFrameStates]) const {
   for (auto& c : out) c = 0;
   for (uint64_t i = 0; i < nr_frames_; ++i)
     ++out[static_cast<int>(FrameShadow::state(shadow_[i].load(std::memory_order_relaxed)))];

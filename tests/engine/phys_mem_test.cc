@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "engine/check.h"
 
 namespace hvo {
@@ -39,6 +41,30 @@ TEST(PhysMem, CountsFramesPerState) {
   EXPECT_EQ(counts[static_cast<int>(FrameState::kBootReserved)], 8u);
   EXPECT_EQ(counts[static_cast<int>(FrameState::kPageTable)], 2u);
   EXPECT_EQ(counts[static_cast<int>(FrameState::kFree)], mem.nr_frames() - 10);
+}
+
+// The counters count_states() returns are kept by set_state(): after any
+// sequence of ranges, overlapping ones and same-state ones included, they
+// equal a scan of the shadow words.
+TEST(PhysMem, StateCountersMatchAScanAfterAnySequence) {
+  PhysMem mem(k64M);
+  uint64_t x = 0x9e3779b97f4a7c15ULL;
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  for (int i = 0; i < 2000; ++i) {
+    const uint64_t start = next() % mem.nr_frames();
+    const uint64_t n = 1 + next() % std::min<uint64_t>(600, mem.nr_frames() - start);
+    mem.set_state(Pfn(start), n, static_cast<FrameState>(next() % kNumFrameStates));
+    if (i % 100 != 0) continue;
+    uint64_t counted[kNumFrameStates], scanned[kNumFrameStates];
+    mem.count_states(counted);
+    mem.scan_states(scanned);
+    for (int st = 0; st < kNumFrameStates; ++st) ASSERT_EQ(counted[st], scanned[st]) << "state " << st << " after " << i;
+  }
 }
 
 TEST(PhysMem, WordAccessesAndPageCopies) {
