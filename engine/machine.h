@@ -60,6 +60,9 @@ class Machine {
   PageAllocator& page_alloc() { return page_alloc_; }
 
  private:
+  // memmap_init() of every frame: see machine.cc.
+  void memmap_init();
+
   MachineConfig config_;
   ViolationLog violations_;
   Lockdep lockdep_;
