@@ -42,6 +42,9 @@ struct ModelInfo {
   // the hugetlb fields moved there), so that ->mapping of those is not
   // TAIL_MAPPING. Every later tail is an ordinary one.
   unsigned folio_metadata_pages = 3;
+  // Whether the model implements demote (Model::demote_ops()), known before
+  // a machine exists so that a demote workload is refused up front.
+  bool demote = false;
 };
 
 // What the vmemmap of one folio must look like, per vmemmap page of the folio.

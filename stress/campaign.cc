@@ -11,6 +11,7 @@
 #include "engine/task.h"
 #include "models/invariant_checker.h"
 #include "models/registry.h"
+#include "stress/interrupt.h"
 
 namespace hvo::stress {
 
@@ -45,6 +46,7 @@ struct Run {
   std::atomic<uint64_t> operations{0};
   std::atomic<uint64_t> quiescent_checks{0};
   Clock::time_point start;
+  bool interrupted = false;  // written in the barrier's completion, read after the join
 };
 
 // One simulated CPU's loop: rounds of operations, a stop-the-world check
@@ -68,7 +70,8 @@ void cpu_main(Run& run, Barrier& sync, unsigned cpu, ActorCounters& counters, ui
   };
   try {
     for (;;) {
-      for (uint64_t k = 0; k < round && done < quota && !run.stop.load(std::memory_order_relaxed) && !time_up();
+      for (uint64_t k = 0; k < round && done < quota && !run.stop.load(std::memory_order_relaxed) && !time_up() &&
+                           !interrupt_requested();
            ++k, ++done) {
         run_actor(pick_actor(run.workload, rng), run.world, rng, counters);
         run.operations.fetch_add(1, std::memory_order_relaxed);
@@ -105,7 +108,7 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
   if (config.hstate.gigantic() && machine.buddy().counters().free_pages < 2 * config.hstate.nr_pages())
     throw std::invalid_argument("--memory is too small for 1G hugepages (at least 4G)");
 
-  Run run{config, *workload, ActorWorld{machine, pool, model, max_pool}, checker, {}, {}, {}, Clock::now()};
+  Run run{config, *workload, ActorWorld{machine, pool, model, max_pool}, checker, {}, {}, {}, Clock::now(), false};
   set_up_pool(*workload, run.world);
   machine.violations().set_listener([&](const Violation& v) {
     on_finding(v);
@@ -126,6 +129,12 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
     }
     if (run.config.duration_ms && seconds_since(run.start) * 1000 >= static_cast<double>(*run.config.duration_ms))
       run.stop.store(true, std::memory_order_release);
+    // SIGINT/SIGTERM (interrupt.h): this barrier is the safe point. Every
+    // thread sees the stop after it, so all leave the loop together.
+    if (interrupt_requested()) {
+      run.interrupted = true;
+      run.stop.store(true, std::memory_order_release);
+    }
   };
   std::barrier sync(static_cast<std::ptrdiff_t>(config.threads), complete);
   std::vector<ActorCounters> counters(config.threads);
@@ -161,6 +170,7 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
   CampaignResult r;
   r.violations = machine.violations().snapshot();
   r.violation_count = machine.violations().count();
+  r.interrupted = run.interrupted;
   CampaignStats& s = r.stats;
   s.elapsed_s = seconds_since(run.start);
   s.operations = run.operations.load();

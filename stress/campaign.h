@@ -36,6 +36,8 @@ struct CampaignResult {
   std::vector<Violation> violations;  // the first ones, in order
   uint64_t violation_count = 0;
   CampaignStats stats;
+  // Stopped early by SIGINT/SIGTERM (interrupt.h): the stats cover what ran.
+  bool interrupted = false;
 };
 
 // Called for each violation, under the violation log's lock, before the

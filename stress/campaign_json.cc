@@ -93,6 +93,7 @@ json::object summary_json(const CampaignConfig& c, const CampaignResult& r, cons
   for (const Violation& v : r.violations) vs.emplace_back(to_json(v));
   o["violations"] = std::move(vs);
   o["violation_count"] = r.violation_count;
+  o["interrupted"] = r.interrupted;
   o["stats"] = to_json(r.stats);
   // Free mode: the interleaving is the machine's; only controlled mode has
   // a trace hash that names it.

@@ -22,6 +22,10 @@ namespace hvo::cli {
 namespace {
 
 constexpr std::string_view kProgram = "hvo-stress";
+// The longest error message printed: room for a list of every race id,
+// not for an argument of any length echoed inside one (models/ words its
+// own messages and cannot abbreviate).
+constexpr size_t kMaxMessage = 1000;
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {run_command(),      replay_command(),   minimize_command(),
@@ -56,7 +60,7 @@ ExitCode help(const std::vector<std::string>& args, std::ostream& out) {
     return ExitCode::kOk;
   }
   const Command* c = find_command(args[1]);
-  if (c == nullptr) throw UsageError("help", "unknown command '" + args[1] + "'");
+  if (c == nullptr) throw UsageError("help", "unknown command '" + abbreviate(args[1]) + "'");
   print_command_help(out, *c);
   return ExitCode::kOk;
 }
@@ -93,7 +97,8 @@ ExitCode run_cli(const std::vector<std::string>& args, std::ostream& out, std::o
   try {
     return dispatch(args, out, err);
   } catch (const UsageError& e) {
-    err << kProgram << ": " << e.where() << ": " << e.what() << "\n";
+    // Arguments come back in messages; a 128 KiB one must not come back whole.
+    err << kProgram << ": " << abbreviate(e.where()) << ": " << abbreviate(e.what(), kMaxMessage) << "\n";
     return ExitCode::kUsage;
   } catch (const InternalError& e) {
     err << kProgram << ": " << e.what() << "\n";  // already says "internal error: ..."

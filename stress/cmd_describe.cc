@@ -7,6 +7,7 @@
 
 #include "engine/machine.h"
 #include "stress/flag_values.h"
+#include "stress/host_memory.h"
 #include "stress/json_out.h"
 #include "stress/size_parse.h"
 #include "stress/text_out.h"
@@ -58,6 +59,7 @@ MachineConfig config_from_flags(const po::variables_map& vm) {
   // The flags are checked one by one above; this catches what only their
   // combination can break, with the engine's own words.
   if (std::string problem = config.validate(); !problem.empty()) throw UsageError("describe", problem);
+  if (std::string err = stress::check_host_memory(config.memory_bytes, 1); !err.empty()) throw UsageError("--memory", err);
   return config;
 }
 

@@ -1,11 +1,17 @@
 #include "stress/cmd_minimize.h"
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <variant>
 
 #include <fmt/format.h>
 
+#include "stress/atomic_file.h"
+#include "stress/config_check.h"
 #include "stress/controlled_campaign.h"
 #include "stress/controlled_minimize.h"
 #include "stress/flag_values.h"
@@ -25,7 +31,7 @@ po::options_description minimize_flags() {
   flags.add_options()
       ("out", po::value<std::string>()->value_name("FILE2"), "where the minimized replay file goes (default: FILE.min.json)")
       ("max-replays", po::value<std::string>()->value_name("N")->default_value("4000"),
-       "candidate executions to try, at most")
+       "candidate executions to try, at most (exactly this many at most, over all phases)")
       ("json", po::bool_switch(), "print one JSON object on stdout");
   return flags;
 }
@@ -50,23 +56,51 @@ ExitCode run_minimize(const po::variables_map& vm, std::ostream& out) {
   const stress::ReplayFile& f = std::get<stress::ReplayFile>(read);
   if (f.config.mode != stress::CampaignMode::kControlled)
     throw UsageError(path, "a free-mode finding has no schedule to shrink (run it with --mode controlled)");
+  // What `run` would refuse is refused here too (one rule set, config_check.h).
+  if (std::string err = stress::check_campaign_config(f.config); !err.empty()) throw UsageError(path, err);
+  // Before minutes of work, not after: the result must have somewhere to go.
+  if (std::string err = stress::check_can_create(out_path); !err.empty()) throw UsageError("--out", err);
   // Minimizing what does not fail would "succeed" with nothing: check first.
   const stress::ReplayResult first = stress::replay_execution(f.config, f.seed, f.decisions);
   if (first.result.verdict != sched::Verdict::kViolation && first.result.verdict != sched::Verdict::kDeadlock)
-    throw UsageError(path, fmt::format("its replay does not fail ({}: {}); nothing to minimize",
-                                       sched::to_string(first.result.verdict), first.result.message));
+    throw UsageError(path, fmt::format("its replay does not fail (verdict {}{}); nothing to minimize",
+                                       sched::to_string(first.result.verdict),
+                                       first.result.message.empty() ? "" : ": " + first.result.message));
 
   const auto t0 = std::chrono::steady_clock::now();
+  // A progress line only for a person watching: a log file or a CI job
+  // gets the summary alone.
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  auto last_drawn = t0;
+  if (tty)
+    budget.progress = [&](const stress::MinimizeProgress& p) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_drawn < std::chrono::milliseconds(250)) return;
+      last_drawn = now;
+      std::fprintf(stderr, "\r[hvo-stress] minimize %5.1fs  candidates %llu/%llu  taken %llu  decisions %llu   ",
+                   std::chrono::duration<double>(now - t0).count(), static_cast<unsigned long long>(p.candidates),
+                   static_cast<unsigned long long>(budget.max_replays), static_cast<unsigned long long>(p.accepted),
+                   static_cast<unsigned long long>(p.decisions));
+      std::fflush(stderr);
+    };
   const stress::MinimizeResult m = stress::minimize_failure(f, budget);
+  if (tty) std::fprintf(stderr, "\r\033[K");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (std::string err = stress::write_replay_file(m.minimized, out_path); !err.empty()) throw UsageError("--out", err);
+  // Exclusive, as every finding: if FILE2 appeared meanwhile, the result
+  // takes FILE2-2 rather than replacing it.
+  const std::filesystem::path target(out_path);
+  const std::string dir = target.parent_path().empty() ? std::string(".") : target.parent_path().string();
+  const stress::AtomicWriteResult w = stress::write_new_file(dir, target.stem().string(), target.extension().string(),
+                                                             stress::replay_file_text(m.minimized));
+  if (!w.ok()) throw UsageError("--out", w.error);
+  const std::string& written = w.path;
 
   const stress::FailureSize before = stress::size_of(f);
   const stress::FailureSize after = stress::size_of(m.minimized);
   if (vm["json"].as<bool>()) {
     json::object o;
     o["file"] = path;
-    o["out"] = out_path;
+    o["out"] = written;
     o["violation_kind"] = m.minimized.violation_kind();
     o["before"] = size_json(before);
     o["after"] = size_json(after);
@@ -84,7 +118,7 @@ ExitCode run_minimize(const po::variables_map& vm, std::ostream& out) {
                        before.operations, before.steps);
     out << fmt::format("  {:<10} {:>10} {:>6} {:>12} {:>10}\n", "after", after.decisions, after.cpus,
                        after.operations, after.steps);
-    out << "wrote " << out_path << "\nreplay: hvo-stress replay " << out_path << "\n";
+    out << "wrote " << written << "\nreplay: hvo-stress replay " << written << "\n";
   }
   return ExitCode::kOk;  // the job was done; replaying the file shows the failure
 }

@@ -13,6 +13,7 @@
 #include "models/registry.h"
 #include "stress/campaign_json.h"
 #include "stress/flag_values.h"
+#include "stress/host_memory.h"
 #include "stress/json_out.h"
 #include "stress/size_parse.h"
 #include "stress/usage_error.h"
@@ -157,6 +158,7 @@ ExitCode run_pool(const po::variables_map& vm, std::ostream& out) {
   mc.pte_access = parse_choice_flag<PteAccess>("--pte-access", vm["pte-access"].as<std::string>(),
                                                {{"once", PteAccess::kOnce}, {"plain", PteAccess::kPlain}});
   mc.vmemmap_mapping = find_model(model_name)->vmemmap_mapping;
+  if (std::string err = stress::check_host_memory(mc.memory_bytes, 1); !err.empty()) throw UsageError("--memory", err);
 
   Machine m(mc);
   Task task{CpuId(0)};

@@ -8,6 +8,7 @@
 
 #include "stress/campaign.h"
 #include "stress/campaign_json.h"
+#include "stress/config_check.h"
 #include "stress/controlled_campaign.h"
 #include "stress/interleaving_view.h"
 #include "stress/json_out.h"
@@ -163,6 +164,8 @@ ExitCode run_replay(const po::variables_map& vm, std::ostream& out) {
   auto read = stress::read_replay_file(path);
   if (auto* err = std::get_if<std::string>(&read)) throw UsageError(path, *err);
   const stress::ReplayFile& f = std::get<stress::ReplayFile>(read);
+  // What `run` would refuse is refused here too (one rule set, config_check.h).
+  if (std::string err = stress::check_campaign_config(f.config); !err.empty()) throw UsageError(path, err);
   const bool as_json = vm["json"].as<bool>();
   return f.config.mode == stress::CampaignMode::kControlled ? replay_controlled(path, f, as_json, out)
                                                             : replay_free(path, f, as_json, out);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <climits>
 #include <cstdio>
 #include <iostream>
 #include <random>
@@ -13,10 +14,12 @@
 #include "stress/campaign.h"
 #include "stress/campaign_json.h"
 #include "stress/cmd_run_controlled.h"
+#include "stress/config_check.h"
 #include "stress/controlled_campaign.h"
 #include "stress/duration_parse.h"
 #include "stress/finding_writer.h"
 #include "stress/flag_values.h"
+#include "stress/interrupt.h"
 #include "stress/json_out.h"
 #include "stress/race_catalogue.h"
 #include "stress/usage_error.h"
@@ -90,7 +93,7 @@ const stress::RaceEntry* race_of(const po::variables_map& vm) {
   if (e == nullptr) {
     std::string ids;
     for (const stress::RaceEntry& r : stress::race_catalogue()) ids += (ids.empty() ? "" : ", ") + std::string(r.id);
-    throw UsageError("--race", "unknown race '" + id + "' (known: " + ids + ")");
+    throw UsageError("--race", "unknown race '" + abbreviate(id) + "' (known: " + ids + ")");
   }
   for (const char* flag : {"model", "revert"})
     if (vm.count(flag))
@@ -112,6 +115,11 @@ CampaignConfig config_from_flags(const po::variables_map& vm) {
     if (vm.count("revert"))
       for (const std::string& r : vm["revert"].as<std::vector<std::string>>()) c.reverts.insert(r);
   }
+  // No model or fix name is this long: say so without echoing all of it.
+  constexpr size_t kLongestName = 80;
+  if (c.model.size() > kLongestName) throw UsageError("--model", "unknown model '" + abbreviate(c.model) + "'");
+  for (const std::string& r : c.reverts)
+    if (r.size() > kLongestName) throw UsageError("--revert", "unknown fix '" + abbreviate(r) + "'");
   if (std::string err = check_model_and_reverts(c.model, c.reverts); !err.empty())
     throw UsageError(c.reverts.empty() || find_model(c.model) == nullptr ? "--model" : "--revert", err);
   // With --race, a flag left at its default keeps the scenario's value.
@@ -149,7 +157,7 @@ CampaignConfig config_from_flags(const po::variables_map& vm) {
   if (stress::find_workload(c.workload) == nullptr) {
     std::string names;
     for (const stress::Workload& w : stress::all_workloads()) names += (names.empty() ? "" : ", ") + std::string(w.name);
-    throw UsageError("--workload", "'" + c.workload + "' is not one of: " + names);
+    throw UsageError("--workload", "'" + abbreviate(c.workload) + "' is not one of: " + names);
   }
   if (use("hugepage-size"))
     c.hstate = parse_choice_flag<Hstate>("--hugepage-size", vm["hugepage-size"].as<std::string>(),
@@ -163,6 +171,7 @@ CampaignConfig config_from_flags(const po::variables_map& vm) {
   c.check_every = parse_count_flag("--check-every", vm["check-every"].as<std::string>(), 1, uint64_t{1} << 40);
   c.out_dir = vm["out"].as<std::string>();
   if (c.out_dir.empty()) throw UsageError("--out", "empty directory name");
+  if (c.out_dir.size() > PATH_MAX) throw UsageError("--out", fmt::format("longer than PATH_MAX ({})", PATH_MAX));
   if (!controlled) return c;
   if (vm.count("strategy"))
     c.strategy = parse_choice_flag<sched::StrategyKind>(
@@ -187,7 +196,20 @@ CampaignConfig config_from_flags(const po::variables_map& vm) {
   if (vm.count("initial-pool"))
     c.initial_pool = parse_count_flag("--initial-pool", vm["initial-pool"].as<std::string>(), 0,
                                       stress::max_controlled_pool(c.hstate));
-  if (std::string err = stress::check_controlled_config(c); !err.empty()) throw UsageError("run", err);
+  // A knob of another strategy would be ignored without a word: refuse it.
+  if (vm.count("depth") && c.strategy != sched::StrategyKind::kPct)
+    throw UsageError("--depth", fmt::format("is for --strategy pct (the strategy is {})", sched::to_string(c.strategy)));
+  if (vm.count("preemptions") && c.strategy != sched::StrategyKind::kBounded)
+    throw UsageError("--preemptions",
+                     fmt::format("is for --strategy bounded (the strategy is {})", sched::to_string(c.strategy)));
+  return c;
+}
+
+// The flags' configuration, checked by the rules `replay` applies to a
+// file's (config_check.h).
+CampaignConfig checked_config_from_flags(const po::variables_map& vm) {
+  CampaignConfig c = config_from_flags(vm);
+  if (std::string err = stress::check_campaign_config(c); !err.empty()) throw UsageError("run", err);
   return c;
 }
 
@@ -211,18 +233,18 @@ void print_text(std::ostream& out, const CampaignConfig& c, const CampaignResult
                      s.grace_periods);
   out << fmt::format("violations      {}\n", r.violation_count);
   for (const Violation& v : r.violations) out << "  " << v.to_string() << "\n";
+  if (r.interrupted) out << "interrupted     by a signal: the figures above are of the part that ran\n";
 }
 
-ExitCode run_run(const po::variables_map& vm, std::ostream& out) {
-  const CampaignConfig c = config_from_flags(vm);
-  if (const stress::RaceEntry* race = race_of(vm); race != nullptr) {
-    const bool fixed = vm["fixed"].as<bool>();
-    std::cerr << "hvo-stress: race " << race->id << " (" << race->model << ", "
-              << (fixed ? "fixed" : "reverted") << "): expected "
-              << (fixed ? std::string("no violation") : std::string(race->expected)) << " ["
-              << stress::to_string(race->found_by) << "]\n";
-  }
-  if (c.mode == stress::CampaignMode::kControlled) return run_controlled_campaign(c, vm["json"].as<bool>(), out);
+// Says the seed when it was drawn, before anything runs: a campaign cut
+// short by a signal or a crash can still be repeated.
+void print_drawn_seed(const po::variables_map& vm, const CampaignConfig& c) {
+  if (vm.count("seed") || vm.count("race")) return;
+  std::cerr << "hvo-stress: seed " << c.seed << " (drawn; --seed " << c.seed << " repeats this campaign)\n";
+  std::cerr.flush();
+}
+
+ExitCode run_free(const po::variables_map& vm, const CampaignConfig& c, std::ostream& out) {
   stress::FindingWriter findings(c, std::cerr);
   if (std::string err = findings.prepare(); !err.empty()) throw UsageError("--out", err);
   const bool tty = isatty(STDERR_FILENO) != 0;
@@ -249,7 +271,27 @@ ExitCode run_run(const po::variables_map& vm, std::ostream& out) {
     print_json(out, stress::summary_json(c, r, findings.files()));
   else
     print_text(out, c, r);
-  return r.violation_count == 0 ? ExitCode::kOk : ExitCode::kViolation;
+  // A violation is the campaign's result whether or not a signal came
+  // after it; without one, an interrupted run says so in its status.
+  if (r.violation_count > 0) return ExitCode::kViolation;
+  if (r.interrupted) return interrupted_exit_code();
+  return ExitCode::kOk;
+}
+
+ExitCode run_run(const po::variables_map& vm, std::ostream& out) {
+  const CampaignConfig c = checked_config_from_flags(vm);
+  if (const stress::RaceEntry* race = race_of(vm); race != nullptr) {
+    const bool fixed = vm["fixed"].as<bool>();
+    std::cerr << "hvo-stress: race " << race->id << " (" << race->model << ", "
+              << (fixed ? "fixed" : "reverted") << "): expected "
+              << (fixed ? std::string("no violation") : std::string(race->expected)) << " ["
+              << stress::to_string(race->found_by) << "]\n";
+  }
+  print_drawn_seed(vm, c);
+  // From here on SIGINT/SIGTERM stop the campaign at its next safe point.
+  const stress::InterruptScope interrupts;
+  if (c.mode == stress::CampaignMode::kControlled) return run_controlled_campaign(c, vm["json"].as<bool>(), out);
+  return run_free(vm, c, out);
 }
 
 }  // namespace

@@ -5,9 +5,11 @@
 
 #include <fmt/format.h>
 
+#include "stress/atomic_file.h"
 #include "stress/campaign_json.h"
 #include "stress/controlled_campaign.h"
 #include "stress/finding_writer.h"
+#include "stress/interrupt.h"
 #include "stress/json_out.h"
 #include "stress/replay_file.h"
 #include "stress/usage_error.h"
@@ -37,18 +39,17 @@ stress::ReplayFile replay_file_of(const CampaignConfig& c, const ControlledResul
   return f;
 }
 
-// The failure goes to disk before anything is printed: a finding is never lost.
+// The failure goes to disk before anything is printed: a finding is never
+// lost, and never takes another's name (finding_writer.h, atomic_file.h).
 std::string save_failure(const CampaignConfig& c, const ControlledResult& r) {
-  const std::string path = (std::filesystem::path(c.out_dir) /
-                            fmt::format("controlled-{}-{}-seed{}.json", c.model, sched::to_string(c.strategy),
-                                        *r.failing_seed))
-                               .string();
-  if (std::string err = stress::write_replay_file(replay_file_of(c, r), path); !err.empty()) {
-    std::cerr << "hvo-stress: " << err << "; replay it with: " << c.command_line() << "\n";
+  const stress::AtomicWriteResult w = stress::write_new_file(
+      c.out_dir, stress::finding_stem(c, *r.failing_seed), ".json", stress::replay_file_text(replay_file_of(c, r)));
+  if (!w.ok()) {
+    std::cerr << "hvo-stress: finding not saved: " << w.error << "; run it again with: " << c.command_line() << "\n";
     return {};
   }
-  std::cerr << "hvo-stress: saved " << path << "\nhvo-stress: replay: hvo-stress replay " << path << "\n";
-  return path;
+  std::cerr << "hvo-stress: saved " << w.path << "\nhvo-stress: replay: hvo-stress replay " << w.path << "\n";
+  return w.path;
 }
 
 unsigned effective_jobs(const CampaignConfig& c) {
@@ -67,6 +68,7 @@ json::object summary(const CampaignConfig& c, const ControlledResult& r, const s
   if (r.violation) vs.emplace_back(stress::to_json(*r.violation));
   o["violations"] = std::move(vs);
   o["violation_count"] = rep.first_failure ? 1 : 0;
+  o["interrupted"] = rep.interrupted;
   json::object verdicts;
   for (int v = 0; v < sched::kNumVerdicts; ++v)
     verdicts[sched::to_string(static_cast<sched::Verdict>(v))] = rep.verdicts[v];
@@ -138,6 +140,9 @@ void print_text(std::ostream& out, const CampaignConfig& c, const ControlledResu
                        c.max_steps);
   out << fmt::format("trace hash      {} ({} execution)\n", stress::hex64(x.trace_hash),
                      rep.first_failure ? "the failing" : "the last");
+  if (rep.interrupted)
+    out << fmt::format("interrupted     by a signal after {} executions: the figures above are of the part that ran\n",
+                       rep.executions);
   if (!rep.first_failure) {
     out << "violations      0\n";
     return;
@@ -151,8 +156,7 @@ void print_text(std::ostream& out, const CampaignConfig& c, const ControlledResu
 }  // namespace
 
 ExitCode run_controlled_campaign(const CampaignConfig& c, bool json_out, std::ostream& out) {
-  stress::FindingWriter probe(c, std::cerr);
-  if (std::string err = probe.prepare(); !err.empty()) throw UsageError("--out", err);
+  if (std::string err = stress::prepare_directory(c.out_dir); !err.empty()) throw UsageError("--out", err);
   const ControlledResult r = stress::run_controlled(c);
   std::string file;
   if (r.report.first_failure) file = save_failure(c, r);
@@ -160,7 +164,8 @@ ExitCode run_controlled_campaign(const CampaignConfig& c, bool json_out, std::os
     print_json(out, summary(c, r, file));
   else
     print_text(out, c, r);
-  return r.report.first_failure ? ExitCode::kViolation : ExitCode::kOk;
+  if (r.report.first_failure) return ExitCode::kViolation;
+  return r.report.interrupted ? interrupted_exit_code() : ExitCode::kOk;
 }
 
 }  // namespace hvo::cli

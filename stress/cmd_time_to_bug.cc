@@ -48,9 +48,9 @@ std::vector<const stress::RaceEntry*> entries_of(const po::variables_map& vm) {
   }
   for (const std::string& id : vm["race"].as<std::vector<std::string>>()) {
     const stress::RaceEntry* e = stress::find_race(id);
-    if (e == nullptr) throw UsageError("--race", "unknown race '" + id + "' (hvo-stress list races)");
+    if (e == nullptr) throw UsageError("--race", "unknown race '" + abbreviate(id) + "' (hvo-stress list races)");
     if (e->found_by == stress::FoundBy::kFigure)
-      throw UsageError("--race", "'" + id + "' is a figure (a cost), not a bug with a time to find");
+      throw UsageError("--race", "'" + abbreviate(id) + "' is a figure (a cost), not a bug with a time to find");
     entries.push_back(e);
   }
   return entries;

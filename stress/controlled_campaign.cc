@@ -23,6 +23,7 @@
 #include "models/invariant_checker.h"
 #include "models/registry.h"
 #include "stress/actors.h"
+#include "stress/interrupt.h"
 #include "stress/rng.h"
 #include "stress/workload.h"
 
@@ -178,6 +179,8 @@ sched::Options search_options(const CampaignConfig& c) {
   o.memory_model = c.memory_model;
   o.stop_on_violation = true;
   o.stop_at_first_failure = true;
+  // SIGINT/SIGTERM (interrupt.h) end the search between two executions.
+  o.stop_requested = [] { return interrupt_requested(); };
   return o;
 }
 
@@ -197,6 +200,9 @@ SearchStep run_search_step(const CampaignConfig& c, uint64_t index, uint64_t pct
   o.seed = c.seed + index;
   o.executions = 1;
   o.pct_steps = pct_steps;
+  // A step is one execution, always run whole: the batch loop is where the
+  // parallel search stops (run_controlled_parallel()).
+  o.stop_requested = {};
   // Per thread, kept across steps: the race detector's tables and the
   // arena stay grown (rebuilding them cost more than a step's execution).
   thread_local sched::Explorer explorer;
@@ -263,6 +269,11 @@ ControlledResult run_controlled_parallel(const CampaignConfig& c) {
   uint64_t next = 0;  // the first execution not accepted yet
   uint64_t k = 0;     // pct: the estimate execution `next` starts with (0: measured by it)
   while (next < c.seeds && !rep.first_failure) {
+    // Between batches: the executions accepted so far are whole and counted.
+    if (interrupt_requested()) {
+      rep.interrupted = true;
+      break;
+    }
     // Under PCT the first execution measures k alone: every other would be
     // run with k unknown and discarded.
     const uint64_t size = pct && k == 0 ? 1 : uint64_t{4} * c.jobs;

@@ -53,8 +53,13 @@ class Minimizer {
     return true;
   }
 
+  void report_progress() const {
+    if (budget_.progress) budget_.progress(MinimizeProgress{candidates_, accepted_, best_.decisions.size()});
+  }
+
   bool try_decisions(const sched::DecisionRecord& candidate) {
     ++candidates_;
+    report_progress();
     const ReplayResult r = replay_execution(best_.config, best_.seed, candidate);
     if (r.result.verdict == sched::Verdict::kDiverged) {
       ++diverged_;
@@ -111,16 +116,18 @@ class Minimizer {
   // failure that was taken.
   bool search(CampaignConfig c) {
     c.seed = best_.seed;
-    c.seeds = budget_.search_seeds;
     for (uint64_t tried = 0; tried < budget_.search_seeds && !out_of_budget();) {
+      // Never more executions than the budget has left: --max-replays is a
+      // promise, not a hint.
+      c.seeds = std::min(budget_.search_seeds - tried, budget_.max_replays - candidates_);
       const ControlledResult r = run_controlled(c);
       candidates_ += r.report.executions;
       tried += r.report.executions;
+      report_progress();
       if (!r.report.first_failure) return false;
       const sched::ExecutionResult& x = *r.report.first_failure;
       if (fails(x.verdict) && consider(file_of(c, *r.failing_seed, x.index, x, r.violation))) return true;
       c.seed += x.index + 1;  // go on after it
-      c.seeds = budget_.search_seeds - tried;
     }
     return false;
   }

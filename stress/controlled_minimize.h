@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "stress/replay_file.h"
@@ -32,9 +33,18 @@ struct FailureSize {
 
 [[nodiscard]] FailureSize size_of(const ReplayFile& f);
 
+struct MinimizeProgress {
+  uint64_t candidates = 0;
+  uint64_t accepted = 0;
+  uint64_t decisions = 0;  // of the best failure so far
+};
+
 struct MinimizeBudget {
-  uint64_t max_replays = 4000;   // candidate executions, over all phases
+  uint64_t max_replays = 4000;   // candidate executions, over all phases; never exceeded
   uint64_t search_seeds = 200;   // executions per re-search with fewer CPUs/operations
+  // Called after each candidate, or batch of search executions (for a
+  // progress line; may be empty).
+  std::function<void(const MinimizeProgress&)> progress = {};
 };
 
 struct MinimizeResult {

@@ -9,8 +9,17 @@ enum class ExitCode : int {
   kViolation = 1,  // ran, the simulated kernel broke an invariant
   kUsage = 2,      // bad command line or input; nothing was run
   kInternal = 3,   // hvo-stress itself failed (InternalError or another exception)
+  // A campaign stopped by a signal (stress/interrupt.h) after printing its
+  // partial summary: 128 + the signal, as a shell reports a process the
+  // signal killed, so that scripts treat both alike.
+  kInterruptedInt = 130,   // SIGINT
+  kInterruptedTerm = 143,  // SIGTERM
 };
 
 [[nodiscard]] constexpr int to_int(ExitCode c) { return static_cast<int>(c); }
+
+// kInterruptedInt or kInterruptedTerm for the signal that stopped the
+// campaign (stress/interrupt.h).
+[[nodiscard]] ExitCode interrupted_exit_code();
 
 }  // namespace hvo::cli

@@ -72,12 +72,12 @@ po::variables_map parse_options(const Command& command, const std::vector<std::s
   for (const auto& [name, value] : vm) {
     const auto* text = boost::any_cast<std::string>(&value.value());
     if (!value.defaulted() && text != nullptr && text->starts_with("--"))
-      throw UsageError("--" + name, "missing value (before '" + *text + "')");
+      throw UsageError("--" + name, "missing value (before '" + abbreviate(*text) + "')");
   }
 
   const std::string cmd(command.name);
   if (vm.count(kStray))
-    throw UsageError(cmd, "unexpected argument '" + vm[kStray].as<std::vector<std::string>>().front() +
+    throw UsageError(cmd, "unexpected argument '" + abbreviate(vm[kStray].as<std::vector<std::string>>().front()) +
                               "' (see: hvo-stress help " + cmd + ")");
   if (!vm.count("help")) {
     for (std::string_view name : command.positionals)

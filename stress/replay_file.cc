@@ -1,8 +1,11 @@
 #include "stress/replay_file.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -10,6 +13,7 @@
 #include "engine/sched/strategy.h"
 #include "engine/sched/verdict.h"
 #include "models/registry.h"
+#include "stress/atomic_file.h"
 #include "stress/campaign_json.h"
 #include "stress/size_parse.h"
 #include "stress/workload.h"
@@ -51,13 +55,7 @@ json::object to_json(const ReplayFile& f) {
   return o;
 }
 
-std::string write_replay_file(const ReplayFile& f, const std::string& path) {
-  std::ofstream out(path);
-  out << json::serialize(to_json(f)) << "\n";
-  out.flush();
-  if (!out) return "cannot write '" + path + "'";
-  return {};
-}
+std::string replay_file_text(const ReplayFile& f) { return json::serialize(to_json(f)) + "\n"; }
 
 namespace {
 
@@ -214,14 +212,46 @@ ReplayFile from_json(const json::value& doc) {
 
 }  // namespace
 
-std::variant<ReplayFile, std::string> read_replay_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "cannot open the file";
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return "cannot read the file";
+InputText read_input_file(const std::string& path, uint64_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO with no writer must not hang; the fstat()
+  // below then refuses it without a single read.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return {{}, std::string("cannot open: ") + errno_text(errno)};
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return {{}, std::string("cannot stat: ") + errno_text(errno)};
+  if (S_ISDIR(st.st_mode)) return {{}, "is a directory, not a replay file"};
+  if (!S_ISREG(st.st_mode))
+    return {{},
+            std::string("is not a regular file (") +
+                (S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "a socket") +
+                "): replay files are read from regular files only"};
+  const auto too_big = [&] {
+    return fmt::format("is larger than {} (the most a replay file may hold)", cli::format_size(max_bytes));
+  };
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) return {{}, too_big()};
+  std::string text;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return {{}, std::string("cannot read: ") + errno_text(errno)};
+    }
+    if (n == 0) break;
+    // The file may grow while it is read: the cap holds for what is read.
+    if (text.size() + static_cast<size_t>(n) > max_bytes) return {{}, too_big()};
+    text.append(buf, static_cast<size_t>(n));
+  }
+  return {std::move(text), {}};
+}
+
+std::variant<ReplayFile, std::string> parse_replay_text(std::string_view text) {
   json::error_code ec;
-  const json::value doc = json::parse(text.str(), ec);
+  const json::value doc = json::parse(text, ec);
   if (ec) return "not valid JSON (" + ec.message() + "): corrupt or truncated";
   try {
     return from_json(doc);
@@ -230,6 +260,12 @@ std::variant<ReplayFile, std::string> read_replay_file(const std::string& path) 
   } catch (const std::exception& e) {
     return std::string("malformed: ") + e.what();
   }
+}
+
+std::variant<ReplayFile, std::string> read_replay_file(const std::string& path) {
+  InputText in = read_input_file(path, kMaxReplayFileBytes);
+  if (!in.error.empty()) return in.error;
+  return parse_replay_text(in.text);
 }
 
 }  // namespace hvo::stress

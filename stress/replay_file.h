@@ -43,10 +43,27 @@ struct ReplayFile {
   [[nodiscard]] std::string violation_kind() const;
 };
 
+// The most bytes a replay file may hold: a decision list of a million
+// switches is about 16 MiB; anything larger is not one of ours (or is
+// /dev/zero), and reading it whole would only grow without bound.
+inline constexpr uint64_t kMaxReplayFileBytes = uint64_t{64} << 20;
+
 [[nodiscard]] boost::json::object to_json(const ReplayFile& f);
-// Writes `f` to `path`; an error message, or empty.
-[[nodiscard]] std::string write_replay_file(const ReplayFile& f, const std::string& path);
-// Reads and checks a replay file: the file, or why it is not one.
+// The file's text: what atomic_file.h writes (never in place of another).
+[[nodiscard]] std::string replay_file_text(const ReplayFile& f);
+// A whole input file's text, or why it could not be read (error not empty).
+struct InputText {
+  std::string text;
+  std::string error;
+};
+// Reads a whole input file of at most `max_bytes`. Refuses, without
+// blocking, what is not a regular file (a FIFO, a device such as
+// /dev/zero, a directory).
+[[nodiscard]] InputText read_input_file(const std::string& path, uint64_t max_bytes);
+// Checks a replay file's text: the file, or why it is not one.
+[[nodiscard]] std::variant<ReplayFile, std::string> parse_replay_text(std::string_view text);
+// Reads and checks a replay file (at most kMaxReplayFileBytes): the file,
+// or why it is not one.
 [[nodiscard]] std::variant<ReplayFile, std::string> read_replay_file(const std::string& path);
 
 [[nodiscard]] std::string hex64(uint64_t v);

@@ -6,9 +6,19 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace hvo::cli {
+
+// An argument as a message shows it: whole when short, else its start and
+// an ellipsis (a 128 KiB argument echoed back helps no one), and "(empty)"
+// for "" so that no message holds a bare "''" or "( )".
+[[nodiscard]] inline std::string abbreviate(std::string_view text, size_t max = 80) {
+  if (text.empty()) return "(empty)";
+  if (text.size() <= max) return std::string(text);
+  return std::string(text.substr(0, max - 3)) + "...";
+}
 
 class UsageError : public std::runtime_error {
  public:

@@ -105,6 +105,10 @@ Report Explorer::explore(const Scenario& scenario, const Options& o) {
 
   bool more = true;
   for (uint64_t i = 0; more && (cap == 0 || i < cap); ++i) {
+    if (o.stop_requested && o.stop_requested()) {
+      report.interrupted = true;
+      break;
+    }
     const uint64_t seed = o.seed + i;
     detail::reset_shared_addresses();
     scenario.setup(e);

@@ -62,6 +62,10 @@ struct Options {
   MemoryModel memory_model = MemoryModel::kSc;  // sc, tso, weak (Limits::memory_model)
   bool stop_at_first_failure = false;  // end the exploration at the first failing execution
   DecisionRecord replay{};        // replay: the decisions to follow (one execution)
+  // Asked before each execution; true ends the exploration there (a
+  // signal, say), with Report::interrupted set. Never asked mid-execution,
+  // so that every execution run is whole and replayable.
+  std::function<bool()> stop_requested{};
 };
 
 struct ExecutionResult {
@@ -86,6 +90,7 @@ struct Report {
   ExecutionResult last;                          // the last execution run
   uint64_t schedule_points = 0;                  // over all executions
   bool exhausted = false;  // bounded: every schedule within the bound was run
+  bool interrupted = false;  // Options::stop_requested ended it early
   // pct: k, the decisions per execution the strategy estimates after the
   // last execution (what a next one would use as Options::pct_steps): with
   // it, an exploration can be continued, or split, execution by execution.

@@ -40,6 +40,7 @@ const ModelInfo V610Model::kInfo{
                  "demote without batching: each 1 GiB source restored alone and each of its 512 2 MiB destinations "
                  "optimized alone, 1 + 512 synchronize_rcu() and their TLB flushes per folio (a cost, not a bug)"}},
     .folio_metadata_pages = kHugetlbFieldsPage + 1,
+    .demote = true,
 };
 
 namespace {
