@@ -12,12 +12,14 @@
 #include "models/registry.h"
 #include "stress/campaign.h"
 #include "stress/campaign_json.h"
+#include "stress/cmd_outputs.h"
 #include "stress/cmd_run_controlled.h"
 #include "stress/controlled_campaign.h"
 #include "stress/duration_parse.h"
 #include "stress/finding_writer.h"
 #include "stress/flag_values.h"
 #include "stress/json_out.h"
+#include "stress/junit_results.h"
 #include "stress/race_catalogue.h"
 #include "stress/usage_error.h"
 
@@ -76,6 +78,8 @@ po::options_description run_flags() {
        "run a race catalogue entry's scenario on its reverted model (hvo-stress list races); "
        "other flags override the scenario's")
       ("fixed", po::bool_switch(), "with --race: run the same scenario on the fixed model");
+  add_report_flag(flags);
+  add_junit_flag(flags);
   return flags;
 }
 
@@ -215,6 +219,7 @@ void print_text(std::ostream& out, const CampaignConfig& c, const CampaignResult
 
 ExitCode run_run(const po::variables_map& vm, std::ostream& out) {
   const CampaignConfig c = config_from_flags(vm);
+  const OutputOptions outputs = output_options(vm);
   if (const stress::RaceEntry* race = race_of(vm); race != nullptr) {
     const bool fixed = vm["fixed"].as<bool>();
     std::cerr << "hvo-stress: race " << race->id << " (" << race->model << ", "
@@ -222,7 +227,7 @@ ExitCode run_run(const po::variables_map& vm, std::ostream& out) {
               << (fixed ? std::string("no violation") : std::string(race->expected)) << " ["
               << stress::to_string(race->found_by) << "]\n";
   }
-  if (c.mode == stress::CampaignMode::kControlled) return run_controlled_campaign(c, vm["json"].as<bool>(), out);
+  if (c.mode == stress::CampaignMode::kControlled) return run_controlled_campaign(c, vm["json"].as<bool>(), out, outputs);
   stress::FindingWriter findings(c, std::cerr);
   if (std::string err = findings.prepare(); !err.empty()) throw UsageError("--out", err);
   const bool tty = isatty(STDERR_FILENO) != 0;
@@ -245,6 +250,9 @@ ExitCode run_run(const po::variables_map& vm, std::ostream& out) {
     throw UsageError("run", e.what());
   }
   if (tty) std::fprintf(stderr, "\r\033[K");
+  if (outputs.report)
+    for (const std::string& f : findings.files()) write_report_beside(f, std::cerr);
+  (void)write_junit_file(outputs, {stress::junit_free_run(c, r, findings.files())}, std::cerr);
   if (vm["json"].as<bool>())
     print_json(out, stress::summary_json(c, r, findings.files()));
   else
@@ -262,7 +270,7 @@ Command run_command() {
           "[--seed S] [--workload NAME] [--hugepage-size 2M|1G] [--memory SIZE] [--pte-access once|plain] "
           "[--strategy random|pct|bounded] [--seeds N] [--depth d] [--preemptions P] [--max-steps N] "
           "[--initial-pool N] [--memory-model sc|tso|weak] [--jobs N] [--race ID [--fixed]] [--json] "
-          "[--out DIR]",
+          "[--out DIR] [--no-report] [--junit FILE]",
       .summary = "a stress campaign: threads allocate, free and access hugepages while checkers watch",
       .positionals = {},
       .flags = run_flags,
