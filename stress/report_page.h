@@ -292,7 +292,9 @@ function render() {
   $('shown').textContent = shown === S.length ? 'all ' + S.length + ' steps shown'
     : shown + ' of ' + S.length + ' steps shown (the last ' + DEFAULT_LAST + ' and each marked step with its neighbours)';
   $('show-all').disabled = shown === S.length;
-  requestAnimationFrame(drawLinks);
+  // At once, not on the next frame: reading the boxes forces the layout,
+  // and a page dumped right after load (the browser test) has its links.
+  drawLinks();
 }
 
 // The marked steps joined in step order: the story of the violation.
