@@ -91,11 +91,14 @@ std::string banner(const json::object& d) {
                          : fmt::format(R"(<span class="badge bad" id="diverged">DIVERGED: the replay is not the recorded execution (verdict {}, step {}, trace {}; recorded {})</span>)",
                                        html_escape(str(rep, "verdict")), html_escape(str(rep, "failure_step")),
                                        html_escape(str(rep, "trace_hash")), html_escape(str(rep, "recorded_trace_hash")));
-    if (!str(v, "invariant").empty())
-      badges += fmt::format(R"(<span class="badge">invariant: {}</span>)", html_escape(str(v, "invariant")));
-    if (!str(v, "operation").empty())
-      badges += fmt::format(R"(<span class="badge">in {}</span>)", html_escape(str(v, "operation")));
   }
+  if (!str(v, "invariant").empty())
+    badges += fmt::format(R"(<span class="badge">invariant: {}</span>)", html_escape(str(v, "invariant")));
+  if (!str(v, "operation").empty())
+    badges += fmt::format(R"(<span class="badge">in {}</span>)", html_escape(str(v, "operation")));
+  // The one command wanted first, where the eye lands; all of them below.
+  if (const std::string replay = str(d, "replay_command"); controlled && !replay.empty())
+    badges += fmt::format(R"(<p class="quick">replay: <code id="quick-replay">{}</code></p>)", html_escape(replay));
   return fmt::format(R"(<header class="verdict{}" id="verdict"><div class="kind" id="verdict-kind">{}</div><h1>{}</h1><p class="message" id="verdict-message">{}</p><div class="badges">{}</div></header>)",
                      v.empty() && controlled && str(obj(d, "recorded"), "verdict") == "pass" ? " passed" : "",
                      html_escape(kind), html_escape(where), html_escape(message), badges);
@@ -112,9 +115,12 @@ std::string render_report_html(const json::object& d) {
                          command_row("cmd-minimize", "minimize", str(d, "minimize_command")) +
                          command_row("cmd-run", controlled ? "campaign" : "re-run", str(d, "run_command")) +
                          command_row("cmd-report", "report", str(d, "report_command"));
-  std::string body;
+  commands = R"(<section id="commands"><h2>Commands</h2>)" + commands + "</section>\n";
+  // A controlled finding leads with its story (the key steps, the lanes);
+  // a free one has only its commands and its violation to show.
+  std::string body = controlled ? "" : commands;
   if (controlled) {
-    body = R"(<section id="key-steps"><h2>What happened</h2><ol id="key-steps-list"></ol></section>
+    body += R"(<section id="key-steps"><h2>What happened</h2><ol id="key-steps-list"></ol></section>
 <section id="interleaving"><h2>Interleaving up to the violation</h2>
 <div class="controls"><button id="show-last">last steps</button><button id="show-all">show all steps</button><span id="shown"></span>
 <span class="legend"><span class="ev-pte"><i></i>PTE</span><span class="ev-page"><i></i>struct page</span><span class="ev-tlb"><i></i>TLB</span><span class="ev-lock"><i></i>lock</span><span class="ev-rcu"><i></i>RCU</span><span class="ev-buddy"><i></i>buddy</span><span class="ev-atomic"><i></i>atomic</span><span>&#8644; context switch</span></span></div>
@@ -123,9 +129,9 @@ std::string render_report_html(const json::object& d) {
 <section id="pte-section"><h2>Page-table entries</h2><div id="pte-history"></div></section>
 <section id="tlb-section"><h2>TLB</h2><div id="tlb-history"></div></section>
 <section id="page-section"><h2>struct page</h2><div id="page-history"></div></section>
-)";
+)" + commands;
   } else {
-    body = R"(<div class="notice" id="free-notice"><b>Free-mode finding.</b> Real threads found it: there is no recorded schedule, so it cannot be replayed step by step and no interleaving is drawn. <code>replay</code> re-runs the campaign from its seed, which makes the same choices but not the same interleaving.</div>
+    body += R"(<div class="notice" id="free-notice"><b>Free-mode finding.</b> Real threads found it: there is no recorded schedule, so it cannot be replayed step by step and no interleaving is drawn. <code>replay</code> re-runs the campaign from its seed, which makes the same choices but not the same interleaving.</div>
 <section id="rings-section"><h2>Per-CPU event rings</h2><div id="rings"></div></section>
 )";
   }
@@ -139,7 +145,6 @@ std::string render_report_html(const json::object& d) {
 <body data-mode="{}">
 {}
 <main>
-<section id="commands"><h2>Commands</h2>{}</section>
 {}<p class="dim">File: <code id="source-file">{}</code></p>
 </main>
 <div id="tip"></div>
@@ -147,7 +152,7 @@ std::string render_report_html(const json::object& d) {
 <script>{}</script>
 </body></html>
 )",
-                     html_escape(title), kReportCss, controlled ? "controlled" : "free", banner(d), commands, body,
+                     html_escape(title), kReportCss, controlled ? "controlled" : "free", banner(d), body,
                      html_escape(str(d, "file")), script_json(d), kReportJs);
 }
 

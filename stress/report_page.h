@@ -29,6 +29,8 @@ header.verdict.passed{border-bottom-color:var(--green);background:linear-gradien
 header .kind{font:700 22px/1.2 ui-monospace,"DejaVu Sans Mono",monospace;color:var(--red);letter-spacing:.02em}
 header.passed .kind{color:var(--green)}
 header h1{margin:4px 0 6px;font-size:15px;font-weight:500;color:var(--fg)}
+header .quick{margin:8px 0 0;font:12px ui-monospace,"DejaVu Sans Mono",monospace;color:var(--dim)}
+header .quick code{color:#e8f0ff;background:#0a0d12;border:1px solid var(--line);border-radius:3px;padding:1px 6px}
 header .message{margin:6px 0 8px;font:13px/1.4 ui-monospace,"DejaVu Sans Mono",monospace;color:#ffd7d7;white-space:pre-wrap;word-break:break-word}
 .badge{display:inline-block;margin-right:6px;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;border:1px solid var(--line);background:var(--panel2)}
 .badge.ok{color:var(--green);border-color:#2f6b52}.badge.bad{color:var(--red);border-color:#7a3434}.badge.warn{color:var(--amber);border-color:#75602e}
@@ -61,7 +63,7 @@ button:hover{border-color:var(--blue)}
 .lane-head{padding:6px 8px;font-weight:700;color:var(--fg);border-left:1px solid var(--line)}
 .lane-head .sub{font-weight:400;color:var(--dim);margin-left:6px}
 .row{min-height:20px;border-top:1px solid transparent}
-.row .num{padding:1px 6px;color:var(--dim);text-align:right;white-space:nowrap;grid-column:1}
+.row .num{padding:1px 6px 1px 26px;color:var(--dim);text-align:right;white-space:nowrap;grid-column:1}
 .row .cell{margin:1px 4px;padding:1px 6px;border-radius:3px;border-left:3px solid var(--c);background:rgba(255,255,255,.025);white-space:nowrap;overflow:hidden;text-overflow:ellipsis;cursor:pointer}
 .row .cell .op{color:var(--dim);margin-left:8px}
 .row:hover .cell{background:rgba(99,168,255,.12)}
@@ -320,7 +322,7 @@ function drawLinks() {
     const x2 = b.left - box.left + 2, y2 = b.top - box.top + b.height / 2;
     // Routed through the step-number gutter, so the line crosses no
     // other CPU's steps: out of the cell, down the gutter, into the next.
-    const g = 40 + (i % 3) * 10;
+    const g = 8 + (i % 3) * 6;
     const p = document.createElementNS(svg.namespaceURI, 'path');
     p.setAttribute('d', 'M' + x1 + ',' + y1 + ' C' + g + ',' + y1 + ' ' + g + ',' + y1 + ' ' + g + ',' + (y1 + Math.sign(y2 - y1) * 8) +
                    ' L' + g + ',' + (y2 - Math.sign(y2 - y1) * 8) + ' C' + g + ',' + y2 + ' ' + g + ',' + y2 + ' ' + x2 + ',' + y2);
@@ -441,9 +443,11 @@ else {
 
 ranges = defaultRanges();
 render();
-const seen = T.marks.find((m) => m.role !== 'seen') || T.marks[0];
-if (seen) {
-  const row = lanes.querySelector('.row[data-step="' + seen.step + '"]');
+// The violating access is what the reader wants in the detail first.
+const races = T.marks.filter((m) => m.role === 'race');
+const first = T.marks.find((m) => m.role === 'access') || races[races.length - 1] || T.marks[0];
+if (first) {
+  const row = lanes.querySelector('.row[data-step="' + first.step + '"]');
   if (row) select(row);
 }
 const wrap = $('lanes-wrap');

@@ -197,7 +197,10 @@ std::vector<MarkedStep> marked_steps(const StepLog& log, const std::optional<Vio
       const bool after_fill = f.fill == nullptr || f.flush->step > f.fill->step;
       mark(f.flush, "flush",
            fmt::format("TLB flush [{:#x}, {:#x}) by CPU {}{}", f.flush->address, f.flush->value, f.flush->cpu,
-                       after_fill ? "" : ": the last one covering the address, before the fill"));
+                       after_fill ? ""
+                                  : fmt::format(": the last flush covering {:#x}, before CPU {}'s fill; none came "
+                                                "between the fill and the access",
+                                                f.va & kPageMask, f.fill->cpu)));
     }
     mark(f.access, "access", fmt::format("the violating access (CPU {}): {}: {}", v->cpu.value(),
                                          to_string(v->kind), describe_step(*f.access)));
