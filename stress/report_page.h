@@ -293,6 +293,8 @@ function render() {
   const shown = shownCount();
   $('shown').textContent = shown === S.length ? 'all ' + S.length + ' steps shown'
     : shown + ' of ' + S.length + ' steps shown (the last ' + DEFAULT_LAST + ' and each marked step with its neighbours)';
+  if (T.dropped > 0)
+    $('shown').textContent += '; the first ' + T.dropped + ' steps of the execution were not kept (the recorder keeps the last ' + T.cap + ')';
   $('show-all').disabled = shown === S.length;
   // At once, not on the next frame: reading the boxes forces the layout,
   // and a page dumped right after load (the browser test) has its links.

@@ -216,7 +216,7 @@ json::object trace_json(const StepLog& log, unsigned nr_cpus, const std::optiona
   o["cpus"] = nr_cpus;
   o["steps_total"] = log.steps();
   o["dropped"] = log.dropped();
-  o["cap"] = StepLog::kMaxSteps;
+  o["cap"] = log.cap();
   o["failure_step"] = failure_step;
   json::array events;
   for (int e = 0; e <= static_cast<int>(SchedEvent::kTlbFlush); ++e)
@@ -275,7 +275,7 @@ json::object trace_json(const StepLog& log, unsigned nr_cpus, const std::optiona
   for (const auto& [word, why] : entries) {
     json::array history;
     for (const StepRecord& r : log.records()) {
-      if (r.step > last || history.size() >= kMaxHistory) break;
+      if (r.step > last) break;
       const bool store = is_point(r, SchedEvent::kPteStore);
       if ((!store && !is_point(r, SchedEvent::kPteLoad)) || (r.address & kWordMask) != word) continue;
       json::object h{{"step", r.step}, {"cpu", r.cpu}, {"op", store ? "store" : "load"},
@@ -289,6 +289,8 @@ json::object trace_json(const StepLog& log, unsigned nr_cpus, const std::optiona
       }
       history.emplace_back(std::move(h));
     }
+    // The last accesses matter most: keep those.
+    if (history.size() > kMaxHistory) history.erase(history.begin(), history.end() - kMaxHistory);
     ptes.emplace_back(json::object{{"entry", hex(word)}, {"why", why}, {"history", std::move(history)}});
   }
   o["ptes"] = std::move(ptes);

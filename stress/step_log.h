@@ -19,13 +19,15 @@ class StepLog final : public StepSink {
  public:
   static constexpr size_t kMaxSteps = 200'000;
 
+  explicit StepLog(size_t cap = kMaxSteps) : cap_(cap) {}
+
   void clear() override {
     records_.clear();
     steps_ = 0;
   }
   void add(StepRecord r) override {
     r.step = ++steps_;
-    if (records_.size() == kMaxSteps) records_.pop_front();
+    if (records_.size() == cap_) records_.pop_front();
     records_.push_back(r);
   }
 
@@ -35,8 +37,10 @@ class StepLog final : public StepSink {
   [[nodiscard]] uint64_t dropped() const { return steps_ - records_.size(); }
   // The kept steps, oldest first; their `step` numbers are consecutive.
   [[nodiscard]] const std::deque<StepRecord>& records() const { return records_; }
+  [[nodiscard]] size_t cap() const { return cap_; }
 
  private:
+  size_t cap_;
   std::deque<StepRecord> records_;
   uint64_t steps_ = 0;
 };

@@ -73,6 +73,24 @@ TEST(ReportTrace, ParsesTheRaceDetectorsMessage) {
   EXPECT_TRUE(stress::race_accesses("no race here").empty());
 }
 
+// Past its cap the log keeps the last steps (the violation is at the end)
+// and the page's data says how many it dropped.
+TEST(ReportTrace, TheLogKeepsTheLastStepsPastItsCap) {
+  stress::StepLog log(10);
+  for (unsigned i = 0; i < 25; ++i)
+    log.add(stress::StepRecord{0, i % 2, stress::StepRecord::Kind::kPoint, SchedEvent::kPteStore, 0x1000, 0x2003, "op"});
+  EXPECT_EQ(log.steps(), 25u);
+  EXPECT_EQ(log.dropped(), 15u);
+  EXPECT_EQ(log.records().front().step, 16u);
+  const json::object t = stress::trace_json(log, 2, std::nullopt, 25, {});
+  EXPECT_EQ(t.at("dropped").as_uint64(), 15u);
+  EXPECT_EQ(t.at("steps").as_array().size(), 10u);
+  EXPECT_EQ(t.at("steps").as_array().front().as_array().front().as_uint64(), 16u);
+  const json::array& marks = t.at("marks").as_array();
+  ASSERT_EQ(marks.size(), 1u);
+  EXPECT_EQ(marks[0].as_object().at("role").as_string(), "seen");
+}
+
 TEST(ReportPath, IsBesideTheReplayFile) {
   EXPECT_EQ(stress::report_path_for("out/finding-1.json"), "out/finding-1.html");
   EXPECT_EQ(stress::report_path_for("out/finding"), "out/finding.html");
