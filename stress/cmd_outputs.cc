@@ -1,5 +1,7 @@
 #include "stress/cmd_outputs.h"
 
+#include <exception>
+
 #include "stress/output_file.h"
 #include "stress/report.h"
 #include "stress/usage_error.h"
@@ -32,10 +34,17 @@ OutputOptions output_options(const po::variables_map& vm) {
 void write_report_beside(const std::string& replay_path, std::ostream& log) {
   const std::string html = stress::report_path_for(replay_path);
   stress::ReportError error;
-  if (stress::write_report(replay_path, html, error))
-    log << "hvo-stress: report " << html << "\n";
-  else
-    log << "hvo-stress: report not written: " << error.where << ": " << error.what << "\n";
+  try {
+    if (stress::write_report(replay_path, html, error)) {
+      log << "hvo-stress: report " << html << "\n";
+      return;
+    }
+  } catch (const std::exception& e) {
+    // The finding is saved and its exit code stands: a report that fails
+    // is ours to fix, not a reason to lose the run's verdict.
+    error = {html, std::string("internal error: ") + e.what()};
+  }
+  log << "hvo-stress: report not written: " << error.where << ": " << error.what << "\n";
 }
 
 bool write_junit_file(const OutputOptions& o, const std::vector<stress::JunitSuite>& suites, std::ostream& log) {

@@ -202,7 +202,8 @@ std::vector<MarkedStep> marked_steps(const StepLog& log, const std::optional<Vio
                                                 "between the fill and the access",
                                                 f.va & kPageMask, f.fill->cpu)));
     }
-    mark(f.access, "access", fmt::format("the violating access (CPU {}): {}: {}", v->cpu.value(),
+    if (f.access != nullptr)
+      mark(f.access, "access", fmt::format("the violating access (CPU {}): {}: {}", v->cpu.value(),
                                          to_string(v->kind), describe_step(*f.access)));
   }
   mark(at(log, failure_step), "seen", "the scheduler sees the violation here");
