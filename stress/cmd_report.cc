@@ -1,5 +1,6 @@
 #include "stress/cmd_report.h"
 
+#include "stress/output_file.h"
 #include "stress/report.h"
 #include "stress/usage_error.h"
 
@@ -21,6 +22,8 @@ ExitCode run_report(const po::variables_map& vm, std::ostream& out) {
   const std::string html = vm.count("output") ? vm["output"].as<std::string>() : stress::report_path_for(path);
   if (html.empty()) throw UsageError("--output", "empty file name");
   if (html == path) throw UsageError("--output", "would overwrite the replay file itself");
+  // Before the replay, which may take a while.
+  if (std::string err = stress::check_writable(html); !err.empty()) throw UsageError(html, err);
   stress::ReportError error;
   if (!stress::write_report(path, html, error)) throw UsageError(error.where, error.what);
   out << html << "\n";
