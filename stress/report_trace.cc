@@ -198,9 +198,12 @@ std::vector<MarkedStep> marked_steps(const StepLog& log, const std::optional<Vio
       mark(f.flush, "flush",
            fmt::format("TLB flush [{:#x}, {:#x}) by CPU {}{}", f.flush->address, f.flush->value, f.flush->cpu,
                        after_fill ? ""
-                                  : fmt::format(": the last flush covering {:#x}, before CPU {}'s fill; none came "
-                                                "between the fill and the access",
-                                                f.va & kPageMask, f.fill->cpu)));
+                                  : fmt::format(": the last flush covering {:#x}, before CPU {}'s fill{}",
+                                                f.va & kPageMask, f.fill->cpu,
+                                                // Only a stale entry is about the missing flush.
+                                                v->kind == ViolationKind::kStaleTlbUseAfterFree
+                                                    ? "; none came between the fill and the access"
+                                                    : "")));
     }
     if (f.access != nullptr)
       mark(f.access, "access", fmt::format("the violating access (CPU {}): {}: {}", v->cpu.value(),
