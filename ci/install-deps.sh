@@ -9,6 +9,7 @@ PACKAGES=(
   libfmt-dev
   libboost1.81-dev libboost-program-options1.81-dev libboost-json1.81-dev libboost-context1.81-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
+  chromium                                    # report_browser_test renders the HTML reports headless
 )
 
 missing=()

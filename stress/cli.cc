@@ -8,6 +8,7 @@
 #include "stress/cmd_minimize.h"
 #include "stress/cmd_pool.h"
 #include "stress/cmd_replay.h"
+#include "stress/cmd_report.h"
 #include "stress/cmd_run.h"
 #include "stress/cmd_time_to_bug.h"
 #include "stress/options_parse.h"
@@ -30,7 +31,7 @@ constexpr size_t kMaxMessage = 1000;
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {run_command(),      replay_command(),   minimize_command(),
                                              pool_command(),     describe_command(), list_command(),
-                                             time_to_bug_command()};
+                                             time_to_bug_command(), report_command()};
   return table;
 }
 

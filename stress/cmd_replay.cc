@@ -1,5 +1,6 @@
 #include "stress/cmd_replay.h"
 
+#include <chrono>
 #include <iostream>
 #include <stdexcept>
 #include <variant>
@@ -8,10 +9,12 @@
 
 #include "stress/campaign.h"
 #include "stress/campaign_json.h"
+#include "stress/cmd_outputs.h"
 #include "stress/config_check.h"
 #include "stress/controlled_campaign.h"
 #include "stress/interleaving_view.h"
 #include "stress/json_out.h"
+#include "stress/junit_results.h"
 #include "stress/replay_file.h"
 #include "stress/usage_error.h"
 
@@ -25,6 +28,8 @@ namespace {
 po::options_description replay_flags() {
   po::options_description flags("replay flags");
   flags.add_options()("json", po::bool_switch(), "print one JSON object on stdout");
+  add_report_flag(flags);
+  add_junit_flag(flags);
   return flags;
 }
 
@@ -70,15 +75,36 @@ json::array interleaving_json(const stress::StepRing& ring, uint64_t failure_ste
   return rows;
 }
 
-ExitCode replay_controlled(const std::string& path, const stress::ReplayFile& f, bool as_json, std::ostream& out) {
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+ExitCode replay_controlled(const std::string& path, const stress::ReplayFile& f, bool as_json, std::ostream& out,
+                           const OutputOptions& outputs) {
   stress::StepRing ring;
+  const auto start = std::chrono::steady_clock::now();
   const stress::ReplayResult r = stress::replay_execution(f.config, f.seed, f.decisions, &ring);
+  const double seconds = seconds_since(start);
   const sched::ExecutionResult& x = r.result;
   const std::vector<std::string> diff = differences(f, r);
   const bool failed = x.verdict == sched::Verdict::kViolation || x.verdict == sched::Verdict::kDeadlock;
   // Our step numbers are the scheduler's only if every step went through
   // the task's hook; say so when they did not.
   const bool steps_match = ring.steps() == x.steps;
+  if (outputs.junit) {
+    stress::ReplayOutcome o;
+    o.file = path;
+    o.differences = diff;
+    o.seconds = seconds;
+    if (failed) {
+      o.violations.push_back(r.violation ? r.violation->to_string() : x.message);
+      o.kind = r.violation ? std::string(to_string(r.violation->kind)) : std::string(sched::to_string(x.verdict));
+    }
+    (void)write_junit_file(outputs, {stress::junit_replay(f.config, o)}, std::cerr);
+  }
+  // The page replays the execution again, with the full recorder: the
+  // ring above keeps only the last steps.
+  if (outputs.report) write_report_beside(path, std::cerr);
   if (as_json) {
     json::object o;
     o["file"] = path;
@@ -125,15 +151,27 @@ ExitCode replay_controlled(const std::string& path, const stress::ReplayFile& f,
   return failed ? ExitCode::kViolation : ExitCode::kOk;
 }
 
-ExitCode replay_free(const std::string& path, const stress::ReplayFile& f, bool as_json, std::ostream& out) {
+ExitCode replay_free(const std::string& path, const stress::ReplayFile& f, bool as_json, std::ostream& out,
+                     const OutputOptions& outputs) {
   // Real threads: the campaign is re-run from its configuration and seed,
   // which makes the same choices but not the same interleaving.
   stress::CampaignResult r;
+  const auto start = std::chrono::steady_clock::now();
   try {
     r = stress::run_free_campaign(f.config, [](const Violation&) {});
   } catch (const std::invalid_argument& e) {
     throw UsageError(path, e.what());
   }
+  if (outputs.junit) {
+    stress::ReplayOutcome o;
+    o.file = path;
+    o.exact = false;
+    o.seconds = seconds_since(start);
+    for (const Violation& v : r.violations) o.violations.push_back(v.to_string());
+    if (!r.violations.empty()) o.kind = std::string(to_string(r.violations.front().kind));
+    (void)write_junit_file(outputs, {stress::junit_replay(f.config, o)}, std::cerr);
+  }
+  if (outputs.report) write_report_beside(path, std::cerr);
   const std::string recorded = f.violation_kind();
   bool same_kind = false;
   for (const Violation& v : r.violations) same_kind = same_kind || to_string(v.kind) == recorded;
@@ -167,8 +205,9 @@ ExitCode run_replay(const po::variables_map& vm, std::ostream& out) {
   // What `run` would refuse is refused here too (one rule set, config_check.h).
   if (std::string err = stress::check_campaign_config(f.config); !err.empty()) throw UsageError(path, err);
   const bool as_json = vm["json"].as<bool>();
-  return f.config.mode == stress::CampaignMode::kControlled ? replay_controlled(path, f, as_json, out)
-                                                            : replay_free(path, f, as_json, out);
+  const OutputOptions outputs = output_options(vm);
+  return f.config.mode == stress::CampaignMode::kControlled ? replay_controlled(path, f, as_json, out, outputs)
+                                                            : replay_free(path, f, as_json, out, outputs);
 }
 
 }  // namespace
@@ -176,7 +215,7 @@ ExitCode run_replay(const po::variables_map& vm, std::ostream& out) {
 Command replay_command() {
   return Command{
       .name = "replay",
-      .synopsis = "replay FILE [--json]",
+      .synopsis = "replay FILE [--json] [--no-report] [--junit FILE]",
       .summary = "re-runs a saved failure (a replay file): exactly, with its interleaving, in controlled mode",
       .positionals = {"FILE"},
       .flags = replay_flags,

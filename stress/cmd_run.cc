@@ -13,6 +13,7 @@
 #include "models/registry.h"
 #include "stress/campaign.h"
 #include "stress/campaign_json.h"
+#include "stress/cmd_outputs.h"
 #include "stress/cmd_run_controlled.h"
 #include "stress/config_check.h"
 #include "stress/controlled_campaign.h"
@@ -21,6 +22,7 @@
 #include "stress/flag_values.h"
 #include "stress/interrupt.h"
 #include "stress/json_out.h"
+#include "stress/junit_results.h"
 #include "stress/race_catalogue.h"
 #include "stress/usage_error.h"
 
@@ -79,6 +81,8 @@ po::options_description run_flags() {
        "run a race catalogue entry's scenario on its reverted model (hvo-stress list races); "
        "other flags override the scenario's")
       ("fixed", po::bool_switch(), "with --race: run the same scenario on the fixed model");
+  add_report_flag(flags);
+  add_junit_flag(flags);
   return flags;
 }
 
@@ -244,7 +248,8 @@ void print_drawn_seed(const po::variables_map& vm, const CampaignConfig& c) {
   std::cerr.flush();
 }
 
-ExitCode run_free(const po::variables_map& vm, const CampaignConfig& c, std::ostream& out) {
+ExitCode run_free(const po::variables_map& vm, const CampaignConfig& c, std::ostream& out,
+                  const OutputOptions& outputs) {
   stress::FindingWriter findings(c, std::cerr);
   if (std::string err = findings.prepare(); !err.empty()) throw UsageError("--out", err);
   const bool tty = isatty(STDERR_FILENO) != 0;
@@ -267,6 +272,9 @@ ExitCode run_free(const po::variables_map& vm, const CampaignConfig& c, std::ost
     throw UsageError("run", e.what());
   }
   if (tty) std::fprintf(stderr, "\r\033[K");
+  if (outputs.report)
+    for (const std::string& f : findings.files()) write_report_beside(f, std::cerr);
+  (void)write_junit_file(outputs, {stress::junit_free_run(c, r, findings.files())}, std::cerr);
   if (vm["json"].as<bool>())
     print_json(out, stress::summary_json(c, r, findings.files()));
   else
@@ -280,6 +288,7 @@ ExitCode run_free(const po::variables_map& vm, const CampaignConfig& c, std::ost
 
 ExitCode run_run(const po::variables_map& vm, std::ostream& out) {
   const CampaignConfig c = checked_config_from_flags(vm);
+  const OutputOptions outputs = output_options(vm);
   if (const stress::RaceEntry* race = race_of(vm); race != nullptr) {
     const bool fixed = vm["fixed"].as<bool>();
     std::cerr << "hvo-stress: race " << race->id << " (" << race->model << ", "
@@ -290,8 +299,9 @@ ExitCode run_run(const po::variables_map& vm, std::ostream& out) {
   print_drawn_seed(vm, c);
   // From here on SIGINT/SIGTERM stop the campaign at its next safe point.
   const stress::InterruptScope interrupts;
-  if (c.mode == stress::CampaignMode::kControlled) return run_controlled_campaign(c, vm["json"].as<bool>(), out);
-  return run_free(vm, c, out);
+  if (c.mode == stress::CampaignMode::kControlled)
+    return run_controlled_campaign(c, vm["json"].as<bool>(), out, outputs);
+  return run_free(vm, c, out, outputs);
 }
 
 }  // namespace
@@ -304,7 +314,7 @@ Command run_command() {
           "[--seed S] [--workload NAME] [--hugepage-size 2M|1G] [--memory SIZE] [--pte-access once|plain] "
           "[--strategy random|pct|bounded] [--seeds N] [--depth d] [--preemptions P] [--max-steps N] "
           "[--initial-pool N] [--memory-model sc|tso|weak] [--jobs N] [--race ID [--fixed]] [--json] "
-          "[--out DIR]",
+          "[--out DIR] [--no-report] [--junit FILE]",
       .summary = "a stress campaign: threads allocate, free and access hugepages while checkers watch",
       .positionals = {},
       .flags = run_flags,

@@ -11,6 +11,7 @@
 #include "stress/finding_writer.h"
 #include "stress/interrupt.h"
 #include "stress/json_out.h"
+#include "stress/junit_results.h"
 #include "stress/replay_file.h"
 #include "stress/usage_error.h"
 
@@ -155,11 +156,14 @@ void print_text(std::ostream& out, const CampaignConfig& c, const ControlledResu
 
 }  // namespace
 
-ExitCode run_controlled_campaign(const CampaignConfig& c, bool json_out, std::ostream& out) {
+ExitCode run_controlled_campaign(const CampaignConfig& c, bool json_out, std::ostream& out,
+                                 const OutputOptions& outputs) {
   if (std::string err = stress::prepare_directory(c.out_dir); !err.empty()) throw UsageError("--out", err);
   const ControlledResult r = stress::run_controlled(c);
   std::string file;
   if (r.report.first_failure) file = save_failure(c, r);
+  if (!file.empty() && outputs.report) write_report_beside(file, std::cerr);
+  (void)write_junit_file(outputs, {stress::junit_controlled_run(c, r, file)}, std::cerr);
   if (json_out)
     print_json(out, summary(c, r, file));
   else

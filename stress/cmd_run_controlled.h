@@ -6,11 +6,13 @@
 #include <ostream>
 
 #include "stress/campaign_config.h"
+#include "stress/cmd_outputs.h"
 #include "stress/exit_code.h"
 
 namespace hvo::cli {
 
 // `c` has passed stress::check_controlled_config().
-[[nodiscard]] ExitCode run_controlled_campaign(const stress::CampaignConfig& c, bool json, std::ostream& out);
+[[nodiscard]] ExitCode run_controlled_campaign(const stress::CampaignConfig& c, bool json, std::ostream& out,
+                                               const OutputOptions& outputs = {});
 
 }  // namespace hvo::cli

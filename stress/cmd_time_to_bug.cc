@@ -4,9 +4,15 @@
 
 #include <boost/json.hpp>
 #include <algorithm>
+#include <chrono>
+#include <iostream>
 
+#include "stress/cmd_outputs.h"
 #include "stress/flag_values.h"
 #include "stress/json_out.h"
+#include "stress/junit_results.h"
+#include "stress/output_file.h"
+#include "stress/time_to_bug_html.h"
 #include "stress/duration_parse.h"
 #include "stress/race_catalogue.h"
 #include "stress/time_to_bug.h"
@@ -34,6 +40,9 @@ po::options_description time_to_bug_flags() {
        "free-running stress per entry, 0 to skip")
       ("free-threads", po::value<std::string>()->value_name("N")->default_value("2"), "threads of the free run")
       ("json", po::bool_switch(), "print one JSON object instead of text");
+  flags.add_options()("html", po::value<std::string>()->value_name("FILE"),
+                      "also draw the results as an HTML/SVG chart in FILE");
+  add_junit_flag(flags);
   return flags;
 }
 
@@ -143,6 +152,13 @@ ExitCode run_time_to_bug(const po::variables_map& vm, std::ostream& out) {
   const auto free_threads =
       static_cast<unsigned>(parse_count_flag("--free-threads", vm["free-threads"].as<std::string>(), 1, 64));
   const bool as_json = vm["json"].as<bool>();
+  const OutputOptions outputs = output_options(vm);
+  std::optional<std::string> html;
+  if (vm.count("html")) {
+    html = vm["html"].as<std::string>();
+    if (std::string err = stress::check_writable(*html); !err.empty()) throw UsageError("--html", err);
+  }
+  const auto start = std::chrono::steady_clock::now();
 
   std::vector<stress::TimeToBug> results;
   if (!as_json)
@@ -196,6 +212,11 @@ ExitCode run_time_to_bug(const po::variables_map& vm, std::ostream& out) {
     top["races"] = std::move(races);
     print_json(out, top);
   }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  (void)write_junit_file(outputs, {stress::junit_time_to_bug(results, seconds)}, std::cerr);
+  if (html)
+    if (std::string err = stress::write_file_atomically(*html, stress::time_to_bug_html(results, trials)); !err.empty())
+      std::cerr << "hvo-stress: --html: " << err << "\n";
   return ExitCode::kOk;
 }
 
@@ -205,7 +226,7 @@ Command time_to_bug_command() {
   return Command{
       .name = "time-to-bug",
       .synopsis = "time-to-bug [--race ID]... [--trials N] [--budget N] [--strategies random,pct] "
-                  "[--free DURATION] [--free-threads N] [--json]",
+                  "[--free DURATION] [--free-threads N] [--json] [--junit FILE] [--html FILE]",
       .summary = "how many executions (and seconds) the controlled search needs to find each catalogue bug, "
                  "over independent trials, and whether free-running stress finds it",
       .positionals = {},

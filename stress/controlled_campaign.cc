@@ -39,7 +39,7 @@ struct Probe {
   uint64_t base_seed = 0;
   uint64_t executions = 0;
   std::optional<Violation> first;  // the current execution's first violation
-  StepRing* ring = nullptr;
+  StepSink* ring = nullptr;
 };
 
 MachineConfig machine_config(const CampaignConfig& c, const ModelInfo& info) {
@@ -332,7 +332,7 @@ ControlledResult run_controlled(const CampaignConfig& c) {
 }
 
 ReplayResult replay_execution(const CampaignConfig& c, uint64_t seed, std::span<const sched::Decision> decisions,
-                              StepRing* ring) {
+                              StepSink* ring) {
   Probe probe;
   probe.vary_seed = false;
   probe.base_seed = seed;

@@ -57,8 +57,9 @@ struct ReplayResult {
 };
 
 // Re-runs one execution: operations from `seed`, schedule from
-// `decisions`. With a ring, records the steps for the interleaving view.
+// `decisions`. With a sink, records the steps for the interleaving view
+// (a StepRing) or the HTML report (a StepLog).
 [[nodiscard]] ReplayResult replay_execution(const CampaignConfig& c, uint64_t seed,
-                                            std::span<const sched::Decision> decisions, StepRing* ring = nullptr);
+                                            std::span<const sched::Decision> decisions, StepSink* ring = nullptr);
 
 }  // namespace hvo::stress

@@ -17,21 +17,35 @@ std::vector<StepRecord> StepRing::before(uint64_t last, size_t count) const {
   return out;
 }
 
-RecordingHook::RecordingHook(StepRing& ring, unsigned cpu) : ring_(ring), cpu_(cpu), inner_(current().hook) {
+RecordingHook::RecordingHook(StepSink& ring, unsigned cpu) : ring_(ring), cpu_(cpu), inner_(current().hook) {
   current().hook = this;
 }
 
 RecordingHook::~RecordingHook() { current().hook = inner_; }
 
+namespace {
+
+static_assert(std::tuple_size_v<decltype(StepRecord::stack)> == Task::kMaxOperations);
+
+StepRecord record_of(unsigned cpu, StepRecord::Kind kind, const SchedulePoint& p, uint64_t value) {
+  const Task& t = current();
+  StepRecord r{0, cpu, kind, p.event, p.address, value, t.operation};
+  r.depth = static_cast<uint8_t>(std::min<int>(t.nr_operations, static_cast<int>(r.stack.size())));
+  for (unsigned i = 0; i < r.depth; ++i) r.stack[i] = t.operations[i];
+  return r;
+}
+
+}  // namespace
+
 // Noted before forwarding: the scheduler numbers the step when the CPU
 // arrives at the point, before it decides who runs.
 void RecordingHook::point(const SchedulePoint& p) {
-  ring_.add({0, cpu_, StepRecord::Kind::kPoint, p.event, p.address, p.value, current().operation});
+  ring_.add(record_of(cpu_, StepRecord::Kind::kPoint, p, p.value));
   inner_->point(p);
 }
 
 void RecordingHook::blocked(const SchedulePoint& p) {
-  ring_.add({0, cpu_, StepRecord::Kind::kBlocked, p.event, p.address, 0, current().operation});
+  ring_.add(record_of(cpu_, StepRecord::Kind::kBlocked, p, 0));
   inner_->blocked(p);
 }
 

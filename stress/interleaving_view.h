@@ -29,14 +29,27 @@ struct StepRecord {
   uint64_t address = 0;
   uint64_t value = 0;
   std::string_view operation;  // the task's innermost operation (a static string)
+  // The operations under way, outermost first (Task::operations): the
+  // kernel call stack of the step, as far as the models name it.
+  std::array<std::string_view, 8> stack{};
+  uint8_t depth = 0;
 };
 
-class StepRing {
+// Where a RecordingHook puts the steps: the ring below (the last steps, for
+// the text view) or the report's full log (step_log.h).
+class StepSink {
+ public:
+  virtual ~StepSink() = default;
+  virtual void clear() = 0;
+  virtual void add(StepRecord r) = 0;
+};
+
+class StepRing final : public StepSink {
  public:
   static constexpr size_t kCapacity = 256;
 
-  void clear() { steps_ = 0; }
-  void add(StepRecord r) {
+  void clear() override { steps_ = 0; }
+  void add(StepRecord r) override {
     r.step = ++steps_;
     ring_[(r.step - 1) % kCapacity] = r;
   }
@@ -53,7 +66,7 @@ class StepRing {
 // `ring`, then forwards to the hook it replaced (the scheduler).
 class RecordingHook final : public ScheduleHook {
  public:
-  RecordingHook(StepRing& ring, unsigned cpu);
+  RecordingHook(StepSink& ring, unsigned cpu);
   ~RecordingHook() override;
   RecordingHook(const RecordingHook&) = delete;
   RecordingHook& operator=(const RecordingHook&) = delete;
@@ -64,7 +77,7 @@ class RecordingHook final : public ScheduleHook {
   void finished();
 
  private:
-  StepRing& ring_;
+  StepSink& ring_;
   unsigned cpu_;
   ScheduleHook* inner_;
 };
