@@ -1,5 +1,7 @@
 #include "stress/junit_results.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "stress/report.h"
@@ -77,8 +79,9 @@ JunitSuite junit_controlled_run(const CampaignConfig& c, const ControlledResult&
   const uint64_t planned = std::max(c.seeds, ran);
   const bool failed = r.report.first_failure.has_value();
   const uint64_t failing = failed ? r.report.first_failure->index : 0;
-  for (uint64_t first = 0; first < planned; first += kJunitBatch) {
-    const uint64_t last = std::min(planned, first + kJunitBatch) - 1;  // inclusive
+  const uint64_t batch = std::max(kJunitBatch, (planned + kJunitMaxBatches - 1) / kJunitMaxBatches);
+  for (uint64_t first = 0; first < planned; first += batch) {
+    const uint64_t last = std::min(planned, first + batch) - 1;  // inclusive
     JunitCase k;
     k.name = bounded ? fmt::format("schedules {}-{} (seed {})", first, last, c.seed)
                      : fmt::format("executions {}-{} (seeds {}-{})", first, last, c.seed + first, c.seed + last);

@@ -5,7 +5,8 @@
 //                        batch); a failure per violation found, the first
 //                        as the message, all with their replay files.
 //   run, controlled      one test case per batch of kJunitBatch executions
-//                        (seeds S..S+99, ...): passed, the failing one, and
+//                        (seeds S..S+99, ...; larger batches past
+//                        kJunitMaxBatches of them): passed, the failing one, and
 //                        the batches the campaign did not run (it stops at
 //                        the first failure) as skipped. The search times
 //                        executions as a whole: a batch's time is its share.
@@ -29,6 +30,9 @@
 namespace hvo::stress {
 
 inline constexpr uint64_t kJunitBatch = 100;
+// A campaign of millions of executions still gets at most this many cases:
+// its batches grow instead (a CI page of 10,000 rows helps nobody).
+inline constexpr uint64_t kJunitMaxBatches = 100;
 
 [[nodiscard]] JunitSuite junit_free_run(const CampaignConfig& c, const CampaignResult& r,
                                         const std::vector<std::string>& replay_files);

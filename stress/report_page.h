@@ -137,7 +137,8 @@ function renderConfig() {
   const add = (k, v) => rows.push(tr([k, typeof v === 'object' ? JSON.stringify(v) : String(v)]));
   Object.keys(D.config || {}).forEach((k) => add(k, D.config[k]));
   if (D.recorded) Object.keys(D.recorded).forEach((k) => add('recorded ' + k, D.recorded[k]));
-  if (D.replayed) ['verdict', 'steps', 'failure_step', 'failure_cpu', 'trace_hash', 'recorded_trace_hash', 'reproduced']
+  if (D.replayed) ['verdict', 'steps', 'failure_step', 'failure_cpu', 'trace_hash', 'recorded_trace_hash', 'reproduced',
+                   'steps_exact']
     .forEach((k) => add('replayed ' + k, D.replayed[k]));
   $('config').appendChild(table('config', ['field', 'value'], rows));
   const v = D.violation;
@@ -293,6 +294,8 @@ function render() {
   const shown = shownCount();
   $('shown').textContent = shown === S.length ? 'all ' + S.length + ' steps shown'
     : shown + ' of ' + S.length + ' steps shown (the last ' + DEFAULT_LAST + ' and each marked step with its neighbours)';
+  if (D.replayed && D.replayed.steps_exact === false)
+    $('shown').textContent += '; step numbers are approximate (some steps did not go through the recorder)';
   if (T.dropped > 0)
     $('shown').textContent += '; the first ' + T.dropped + ' steps of the execution were not kept (the recorder keeps the last ' + T.cap + ')';
   $('show-all').disabled = shown === S.length;

@@ -151,6 +151,17 @@ TEST_F(ReportCli, RunWritesTheReportBesideTheReplayFileAndReportRewritesIt) {
   const std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_THAT(page, HasSubstr("<pre id=\"cmd-replay\">hvo-stress replay " + file));
   EXPECT_THAT(page, HasSubstr("REPRODUCED"));
+
+  // A file whose schedule is not the one recorded is still drawn, and says so.
+  std::ifstream original(file);
+  json::object o = json::parse(std::string((std::istreambuf_iterator<char>(original)), std::istreambuf_iterator<char>()))
+                       .as_object();
+  o["trace_hash"] = "0x0000000000000001";
+  const std::string moved = write("moved.json", json::serialize(o));
+  ASSERT_EQ(hvo_stress({"report", moved}).exit_code, 0);
+  std::ifstream moved_page(stress::report_path_for(moved));
+  EXPECT_THAT(std::string((std::istreambuf_iterator<char>(moved_page)), std::istreambuf_iterator<char>()),
+              HasSubstr("id=\"diverged\">DIVERGED"));
 }
 
 TEST_F(ReportCli, ReplayWritesTheReportUnlessTold) {
