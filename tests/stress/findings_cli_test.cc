@@ -211,6 +211,24 @@ TEST_F(FindingsCli, SigtermStopsASequentialControlledCampaign) {
   EXPECT_LT(o.at("executions").to_number<uint64_t>(), 1000000u);
 }
 
+// One execution of millions of operations: the first SIGINT waits for it
+// to end (executions run whole), the second ends the process at once,
+// with no summary.
+TEST_F(FindingsCli, ASecondSignalEndsTheProcessAtOnce) {
+  testing::Child c(HVO_STRESS_BINARY, {"run", "--model", "v17", "--mode", "controlled", "--iterations", "10000000",
+                                       "--max-steps", "1099511627776", "--seeds", "1", "--out", dir_ + "/out"});
+  ASSERT_TRUE(wait_for_stderr(c, "hvo-stress: seed "));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(kill(c.pid(), SIGINT), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(kill(c.pid(), SIGINT), 0);
+  const auto r = c.wait();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_EQ(r.exit_code, 130);
+  EXPECT_EQ(r.out, "") << "no summary: it ended at once";
+}
+
 TEST_F(FindingsCli, ACompleteCampaignIsNotMarkedInterrupted) {
   const auto r = hvo_stress({"run", "--model", "v17", "--iterations", "2000", "--seed", "3", "--out", dir_, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
