@@ -360,6 +360,26 @@ TEST_F(FindingsCli, MinimizeChecksOutBeforeItStartsAndKeepsToMaxReplays) {
   }
 }
 
+// On a terminal (script(1) gives it one) minimize draws a progress line;
+// into a file or pipe it does not (the test above, and every CI log).
+TEST_F(FindingsCli, MinimizeDrawsAProgressLineOnATerminalOnly) {
+  if (access("/usr/bin/script", X_OK) != 0) GTEST_SKIP() << "script(1) is not installed";
+  const std::string out = dir_ + "/out";
+  const auto r = hvo_stress({"run", "--model", "v17", "--revert", "raw-hwpoison", "--mode", "controlled", "--seed",
+                             "1", "--threads", "3", "--iterations", "6", "--out", out, "--json"});
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const std::string file(json::parse(r.out).as_object().at("replay_files").as_array()[0].as_string());
+  const std::string cmd = std::string(HVO_STRESS_BINARY) + " minimize " + file + " --out " + dir_ +
+                          "/tty.json --max-replays 200";
+  const auto tty = testing::run_program("/usr/bin/script", {"-qec", cmd, "/dev/null"});
+  EXPECT_EQ(tty.exit_code, 0) << tty.out;
+  EXPECT_THAT(tty.out, HasSubstr("[hvo-stress] minimize"));
+  EXPECT_THAT(tty.out, HasSubstr("/200"));
+  const auto plain = hvo_stress({"minimize", file, "--out", dir_ + "/plain.json", "--max-replays", "200"});
+  EXPECT_EQ(plain.exit_code, 0);
+  EXPECT_THAT(plain.err, Not(HasSubstr("[hvo-stress] minimize")));
+}
+
 TEST_F(FindingsCli, LongAndEmptyArgumentsAreNotEchoedWhole) {
   const std::string huge(100 * 1024, '7');  // a single argument may hold at most 128 KiB (MAX_ARG_STRLEN)
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
