@@ -41,3 +41,28 @@ hvo_tsan_tests() {
   fi
   return "$rc"
 }
+
+# hvo_fuzz SECONDS: runs each libFuzzer target of build/fuzz for SECONDS on
+# its committed corpus (tests/fuzz/corpus/<target>, read only: new inputs
+# go to a scratch directory). A crash leaves its input in
+# build/fuzz/artifacts/ and fails; make it a regression test.
+hvo_fuzz() {
+  local seconds="$1" target scratch
+  mkdir -p "$HVO_ROOT/build/fuzz/artifacts"
+  for target in replay_file parsers run_argv; do
+    scratch="$HVO_ROOT/build/fuzz/corpus-$target"
+    mkdir -p "$scratch"
+    echo "fuzzing $target for ${seconds}s"
+    local log="$HVO_ROOT/build/fuzz/$target.log" rc=0
+    "$HVO_ROOT/build/fuzz/tests/fuzz/${target}_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$HVO_ROOT/build/fuzz/artifacts/$target-" \
+      "$scratch" "$HVO_ROOT/tests/fuzz/corpus/$target" >"$log" 2>&1 || rc=$?
+    grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$log" || true
+    if (( rc != 0 )); then
+      tail -n 40 "$log"
+      echo "hvo_fuzz: $target failed (exit $rc); the input is in build/fuzz/artifacts/" >&2
+      return 1
+    fi
+  done
+}
+

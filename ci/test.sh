@@ -4,6 +4,7 @@
 #   release  build + unit tests (not slow)
 #   tsa      clang thread-safety analysis build; any warning fails it
 #   tsan     ThreadSanitizer build + the tests labelled tsan
+#   fuzz     libFuzzer targets (ASan+UBSan, clang 14), each run for 20 s
 # Flags: --slow also runs the slow tests on release; --asan adds the
 # AddressSanitizer+UBSan build and its unit tests.
 set -euo pipefail
@@ -38,6 +39,8 @@ fi
 stage "tsa: clang thread-safety build"; hvo_build tsa; passed
 stage "tsan: build"; hvo_build tsan; passed
 stage "tsan: tests"; hvo_tsan_tests; passed
+stage "fuzz: build"; hvo_build fuzz; passed
+stage "fuzz: run each target for 20 s"; hvo_fuzz 20; passed
 if (( ASAN )); then
   stage "asan: build"; hvo_build asan; passed
   stage "asan: unit tests"; (cd "$HVO_ROOT" && ctest --preset asan -j "$HVO_JOBS"); passed

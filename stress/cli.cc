@@ -47,7 +47,8 @@ void print_usage(std::ostream& out) {
       << "Simulates the Linux kernel's HugeTLB Vmemmap Optimization and hunts its races.\n\n"
       << "commands:\n";
   for (const Command& c : commands()) out << "  " << c.synopsis << "\n      " << c.summary << "\n";
-  out << "\nexit codes: 0 ok, 1 violation found, 2 bad usage or input, 3 internal error\n";
+  out << "\nexit codes: 0 ok, 1 violation found, 2 bad usage or input, 3 internal error,\n"
+      << "            130/143 a campaign stopped by SIGINT/SIGTERM (its partial summary printed)\n";
 }
 
 void print_command_help(std::ostream& out, const Command& c) {

@@ -71,7 +71,7 @@ ExitCode run_minimize(const po::variables_map& vm, std::ostream& out) {
   // A progress line only for a person watching: a log file or a CI job
   // gets the summary alone.
   const bool tty = isatty(STDERR_FILENO) != 0;
-  auto last_drawn = t0;
+  auto last_drawn = t0 - std::chrono::seconds(1);  // the first report draws at once
   if (tty)
     budget.progress = [&](const stress::MinimizeProgress& p) {
       const auto now = std::chrono::steady_clock::now();

@@ -23,6 +23,7 @@
 #include "stress/interrupt.h"
 #include "stress/json_out.h"
 #include "stress/junit_results.h"
+#include "stress/options_parse.h"
 #include "stress/race_catalogue.h"
 #include "stress/usage_error.h"
 
@@ -161,7 +162,7 @@ CampaignConfig config_from_flags(const po::variables_map& vm) {
   if (stress::find_workload(c.workload) == nullptr) {
     std::string names;
     for (const stress::Workload& w : stress::all_workloads()) names += (names.empty() ? "" : ", ") + std::string(w.name);
-    throw UsageError("--workload", "'" + abbreviate(c.workload) + "' is not one of: " + names);
+    throw UsageError("--workload", quote_arg(c.workload) + " is not one of: " + names);
   }
   if (use("hugepage-size"))
     c.hstate = parse_choice_flag<Hstate>("--hugepage-size", vm["hugepage-size"].as<std::string>(),
@@ -305,6 +306,10 @@ ExitCode run_run(const po::variables_map& vm, std::ostream& out) {
 }
 
 }  // namespace
+
+stress::CampaignConfig run_config_from_args(const std::vector<std::string>& args) {
+  return checked_config_from_flags(parse_options(run_command(), args));
+}
 
 Command run_command() {
   return Command{

@@ -11,7 +11,7 @@ namespace hvo::cli {
 uint64_t parse_duration_flag(std::string_view flag, std::string_view text) {
   constexpr uint64_t kMaxMs = uint64_t{7} * 24 * 3600 * 1000;
   const auto bad = [&](const std::string& why) -> uint64_t {
-    throw UsageError(std::string(flag), fmt::format("'{}' {}", text, why));  // see flag_values.cc
+    throw UsageError(std::string(flag), fmt::format("{} {}", quote_arg(text), why));  // see flag_values.cc
   };
   const size_t digits = text.find_first_not_of("0123456789");
   if (text.empty() || digits == 0) return bad("is not a duration (examples: 30s, 2m, 1h, 500ms)");

@@ -13,7 +13,7 @@ namespace {
 [[noreturn]] void bad_value(std::string_view flag, std::string_view text, std::string_view why) {
   // fmt rather than `"'" + std::string(text)`: gcc 12 misreads that
   // operator+ (an insert at 0) as an overlapping memcpy (-Wrestrict).
-  throw UsageError(std::string(flag), fmt::format("'{}' {}", abbreviate(text), why));
+  throw UsageError(std::string(flag), fmt::format("{} {}", quote_arg(text), why));
 }
 
 }  // namespace

@@ -20,6 +20,11 @@ namespace hvo::cli {
   return std::string(text.substr(0, max - 3)) + "...";
 }
 
+// A value as a message quotes it: 'abbreviated', or "an empty value".
+[[nodiscard]] inline std::string quote_arg(std::string_view text) {
+  return text.empty() ? std::string("an empty value") : "'" + abbreviate(text) + "'";
+}
+
 class UsageError : public std::runtime_error {
  public:
   // `where` names what was wrong: a flag ("--memory"), or the subcommand

@@ -219,6 +219,24 @@ TEST_F(FindingsCli, SigtermStopsASequentialControlledCampaign) {
   EXPECT_LT(o.at("executions").to_number<uint64_t>(), 1000000u);
 }
 
+// One execution of millions of operations: the first SIGINT waits for it
+// to end (executions run whole), the second ends the process at once,
+// with no summary.
+TEST_F(FindingsCli, ASecondSignalEndsTheProcessAtOnce) {
+  testing::Child c(HVO_STRESS_BINARY, {"run", "--model", "v17", "--mode", "controlled", "--iterations", "10000000",
+                                       "--max-steps", "1099511627776", "--seeds", "1", "--out", dir_ + "/out"});
+  ASSERT_TRUE(wait_for_stderr(c, "hvo-stress: seed "));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(kill(c.pid(), SIGINT), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(kill(c.pid(), SIGINT), 0);
+  const auto r = c.wait();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_EQ(r.exit_code, 130);
+  EXPECT_EQ(r.out, "") << "no summary: it ended at once";
+}
+
 TEST_F(FindingsCli, ACompleteCampaignIsNotMarkedInterrupted) {
   const auto r = hvo_stress({"run", "--model", "v17", "--iterations", "2000", "--seed", "3", "--out", dir_, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -350,10 +368,32 @@ TEST_F(FindingsCli, MinimizeChecksOutBeforeItStartsAndKeepsToMaxReplays) {
   }
 }
 
+// On a terminal (script(1) gives it one) minimize draws a progress line;
+// into a file or pipe it does not (the test above, and every CI log).
+TEST_F(FindingsCli, MinimizeDrawsAProgressLineOnATerminalOnly) {
+  if (access("/usr/bin/script", X_OK) != 0) GTEST_SKIP() << "script(1) is not installed";
+  const std::string out = dir_ + "/out";
+  const auto r = hvo_stress({"run", "--model", "v17", "--revert", "raw-hwpoison", "--mode", "controlled", "--seed",
+                             "1", "--threads", "3", "--iterations", "6", "--out", out, "--json"});
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const std::string file(json::parse(r.out).as_object().at("replay_files").as_array()[0].as_string());
+  const std::string cmd = std::string(HVO_STRESS_BINARY) + " minimize " + file + " --out " + dir_ +
+                          "/tty.json --max-replays 200";
+  const auto tty = testing::run_program("/usr/bin/script", {"-qec", cmd, "/dev/null"});
+  EXPECT_EQ(tty.exit_code, 0) << tty.out;
+  EXPECT_THAT(tty.out, HasSubstr("[hvo-stress] minimize"));
+  EXPECT_THAT(tty.out, HasSubstr("/200"));
+  const auto plain = hvo_stress({"minimize", file, "--out", dir_ + "/plain.json", "--max-replays", "200"});
+  EXPECT_EQ(plain.exit_code, 0);
+  EXPECT_THAT(plain.err, Not(HasSubstr("[hvo-stress] minimize")));
+}
+
 TEST_F(FindingsCli, LongAndEmptyArgumentsAreNotEchoedWhole) {
   const std::string huge(100 * 1024, '7');  // a single argument may hold at most 128 KiB (MAX_ARG_STRLEN)
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"run", "--model", "v17", "--seed", huge},
+           {"run", "--model", "v17", "--duration", huge},
+           {"run", "--model", "v17", "--memory", huge},
            {"run", "--model", huge},
            {"run", "--model", "v17", "--workload", huge},
            {"replay", huge},
@@ -366,7 +406,7 @@ TEST_F(FindingsCli, LongAndEmptyArgumentsAreNotEchoedWhole) {
   }
   const auto empty = hvo_stress({"run", "--model", "v17", "--workload", ""});
   EXPECT_EQ(empty.exit_code, 2);
-  EXPECT_THAT(empty.err, HasSubstr("(empty)"));
+  EXPECT_THAT(empty.err, HasSubstr("--workload: an empty value is not one of"));
 }
 
 }  // namespace

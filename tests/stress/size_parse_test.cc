@@ -106,7 +106,7 @@ TEST(CountFlag, AcceptsDecimalsInRange) {
 TEST(CountFlag, RejectsNonNumbersAndOutOfRange) {
   auto msg = [](const char* text) { return usage_message([&] { (void)parse_count_flag("--cpus", text, 1, 64); }); };
   EXPECT_EQ(msg("abc"), "--cpus: 'abc' is not a number (1..64)");
-  EXPECT_EQ(msg(""), "--cpus: '' is not a number (1..64)");
+  EXPECT_EQ(msg(""), "--cpus: an empty value is not a number (1..64)");
   EXPECT_EQ(msg("-1"), "--cpus: '-1' is not a number (1..64)");
   EXPECT_EQ(msg("4x"), "--cpus: '4x' is not a number (1..64)");
   EXPECT_EQ(msg("0"), "--cpus: '0' is out of range (1..64)");
