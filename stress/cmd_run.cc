@@ -14,6 +14,7 @@
 #include "stress/campaign.h"
 #include "stress/campaign_json.h"
 #include "stress/cmd_run_controlled.h"
+#include "stress/cmd_run_shard.h"
 #include "stress/config_check.h"
 #include "stress/controlled_campaign.h"
 #include "stress/duration_parse.h"
@@ -79,6 +80,7 @@ po::options_description run_flags() {
        "run a race catalogue entry's scenario on its reverted model (hvo-stress list races); "
        "other flags override the scenario's")
       ("fixed", po::bool_switch(), "with --race: run the same scenario on the fixed model");
+  add_shard_flags(flags);
   return flags;
 }
 
@@ -287,9 +289,11 @@ ExitCode run_run(const po::variables_map& vm, std::ostream& out) {
               << (fixed ? std::string("no violation") : std::string(race->expected)) << " ["
               << stress::to_string(race->found_by) << "]\n";
   }
+  const std::optional<stress::ShardSpec> shard = shard_of(vm, c);
   print_drawn_seed(vm, c);
   // From here on SIGINT/SIGTERM stop the campaign at its next safe point.
   const stress::InterruptScope interrupts;
+  if (shard) return run_shard_campaign(c, *shard, vm["json"].as<bool>(), out);
   if (c.mode == stress::CampaignMode::kControlled) return run_controlled_campaign(c, vm["json"].as<bool>(), out);
   return run_free(vm, c, out);
 }
@@ -303,7 +307,8 @@ Command run_command() {
           "run --model M [--revert FIX]... [--mode free|controlled] [--threads N] (--iterations N | --duration T) "
           "[--seed S] [--workload NAME] [--hugepage-size 2M|1G] [--memory SIZE] [--pte-access once|plain] "
           "[--strategy random|pct|bounded] [--seeds N] [--depth d] [--preemptions P] [--max-steps N] "
-          "[--initial-pool N] [--memory-model sc|tso|weak] [--jobs N] [--race ID [--fixed]] [--json] "
+          "[--initial-pool N] [--memory-model sc|tso|weak] [--jobs N] [--shard K/N [--shard-block B]] "
+          "[--shard-count N] [--race ID [--fixed]] [--json] "
           "[--out DIR]",
       .summary = "a stress campaign: threads allocate, free and access hugepages while checkers watch",
       .positionals = {},

@@ -314,6 +314,30 @@ ControlledResult run_controlled_parallel(const CampaignConfig& c) {
 
 }  // namespace
 
+bool run_random_executions(const CampaignConfig& c, uint64_t count, const std::function<uint64_t(uint64_t)>& index_of,
+                           const std::function<bool(IndexedExecution&)>& accept) {
+  if (c.strategy != sched::StrategyKind::kRandom) throw std::logic_error("run_random_executions: not random");
+  boost::asio::thread_pool pool(c.jobs);
+  std::vector<std::optional<SearchStep>> batch;
+  for (uint64_t next = 0; next < count;) {
+    if (interrupt_requested()) return true;
+    const uint64_t end = std::min<uint64_t>(count, next + uint64_t{4} * c.jobs);
+    batch.assign(end - next, std::nullopt);
+    // Each position writes its own slot; run_batch() returning orders them
+    // all before the reads below (the latch).
+    run_batch(pool, next, end, [&](uint64_t i) { batch[i - next] = run_search_step(c, index_of(i), 0); });
+    for (uint64_t i = next; i < end; ++i) {
+      SearchStep& step = *batch[i - next];
+      IndexedExecution x{std::move(step.report.last), step.report.schedule_points, std::move(step.violation)};
+      x.result.index = index_of(i);
+      x.result.seed = c.seed + x.result.index;
+      if (!accept(x)) return false;
+    }
+    next = end;
+  }
+  return false;
+}
+
 ControlledResult run_controlled(const CampaignConfig& c) {
   if (c.jobs > 1 && c.strategy != sched::StrategyKind::kBounded) return run_controlled_parallel(c);
   Probe probe;
