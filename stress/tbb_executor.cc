@@ -29,8 +29,9 @@ struct Batch {
   uint64_t begin = 0;
   std::vector<std::exception_ptr> errors;
   std::latch* done = nullptr;
-  // The sync addresses of the two edges TBB creates unseen (tbb_executor.h).
-  char submitted = 0, completed = 0;
+  // The sync address of the completion edge TBB creates unseen
+  // (tbb_executor.h); the submit edge's is each Task's own address.
+  char completed = 0;
 };
 struct Task {
   Batch* batch = nullptr;
@@ -38,12 +39,13 @@ struct Task {
 };
 
 void run_task(void* arg) {
+  // Acquire on the task's own address, before anything of it is read:
+  // paired with the caller's release on it before enqueue(), the task sees
+  // everything the caller wrote before submitting it (its Task, the
+  // batch's slots, the search's state fn reads).
+  HVO_TSAN_ACQUIRE(arg);
   Task& t = *static_cast<Task*>(arg);
   Batch& b = *t.batch;
-  // Acquire, paired with the caller's release before enqueue(): the task
-  // sees everything the caller wrote before submitting it (its Task, the
-  // batch's slots, the search's state fn reads).
-  HVO_TSAN_ACQUIRE(&b.submitted);
   try {
     (*b.fn)(t.index);
   } catch (...) {
@@ -72,8 +74,9 @@ void TaskExecutor::run_batch(uint64_t begin, uint64_t end, const std::function<v
   std::vector<Task> tasks(end - begin);
   for (uint64_t i = begin; i < end; ++i) tasks[i - begin] = Task{&b, i};
   for (Task& t : tasks) {
-    // Release before handing the task over (see run_task()'s acquire).
-    HVO_TSAN_RELEASE(&b.submitted);
+    // Release on the task's address before handing it over (see
+    // run_task()'s acquire).
+    HVO_TSAN_RELEASE(&t);
     tbb_shim::enqueue(arena_, run_task, &t);
   }
   done.wait();                     // acquire: pairs with every count_down()

@@ -9,8 +9,9 @@
 // of the synchronization by which a task passes from the submitting thread
 // to a worker and back. The two happens-before edges are told to it here,
 // at our task boundary, with its annotation API (tsan_annotations.h):
-//   submit:   __tsan_release(&token) before the task is handed to TBB,
-//             __tsan_acquire(&token) first thing in the task;
+//   submit:   __tsan_release(task) before the task is handed to TBB,
+//             __tsan_acquire(task) first thing in it, before the task
+//             (its own address is the token) is read;
 //   complete: __tsan_release(&done) last thing in the task,
 //             __tsan_acquire(&done) when the caller's wait returns.
 // Every access of hvo-stress's own code, on every thread, stays checked.
