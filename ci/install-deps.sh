@@ -7,6 +7,7 @@ PACKAGES=(
   cmake ninja-build g++
   clang clang-14 libclang-rt-14-dev           # the tsa preset (-Wthread-safety)
   libfmt-dev
+  libtbb-dev                                  # oneTBB: the controlled search's --jobs (stress/tbb_executor.h)
   libboost1.81-dev libboost-program-options1.81-dev libboost-json1.81-dev libboost-context1.81-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   chromium                                    # report_browser_test renders the HTML reports headless

@@ -5,6 +5,7 @@
 #include "engine/check.h"
 #include "stress/cmd_describe.h"
 #include "stress/cmd_list.h"
+#include "stress/cmd_merge.h"
 #include "stress/cmd_minimize.h"
 #include "stress/cmd_pool.h"
 #include "stress/cmd_replay.h"
@@ -31,7 +32,7 @@ constexpr size_t kMaxMessage = 1000;
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {run_command(),      replay_command(),   minimize_command(),
                                              pool_command(),     describe_command(), list_command(),
-                                             time_to_bug_command(), report_command()};
+                                             time_to_bug_command(), report_command(), merge_command()};
   return table;
 }
 

@@ -15,6 +15,7 @@
 #include "stress/campaign_json.h"
 #include "stress/cmd_outputs.h"
 #include "stress/cmd_run_controlled.h"
+#include "stress/cmd_run_shard.h"
 #include "stress/config_check.h"
 #include "stress/controlled_campaign.h"
 #include "stress/duration_parse.h"
@@ -84,6 +85,7 @@ po::options_description run_flags() {
       ("fixed", po::bool_switch(), "with --race: run the same scenario on the fixed model");
   add_report_flag(flags);
   add_junit_flag(flags);
+  add_shard_flags(flags);
   return flags;
 }
 
@@ -297,9 +299,11 @@ ExitCode run_run(const po::variables_map& vm, std::ostream& out) {
               << (fixed ? std::string("no violation") : std::string(race->expected)) << " ["
               << stress::to_string(race->found_by) << "]\n";
   }
+  const std::optional<stress::ShardSpec> shard = shard_of(vm, c);
   print_drawn_seed(vm, c);
   // From here on SIGINT/SIGTERM stop the campaign at its next safe point.
   const stress::InterruptScope interrupts;
+  if (shard) return run_shard_campaign(c, *shard, vm["json"].as<bool>(), out);
   if (c.mode == stress::CampaignMode::kControlled)
     return run_controlled_campaign(c, vm["json"].as<bool>(), out, outputs);
   return run_free(vm, c, out, outputs);
@@ -318,8 +322,8 @@ Command run_command() {
           "run --model M [--revert FIX]... [--mode free|controlled] [--threads N] (--iterations N | --duration T) "
           "[--seed S] [--workload NAME] [--hugepage-size 2M|1G] [--memory SIZE] [--pte-access once|plain] "
           "[--strategy random|pct|bounded] [--seeds N] [--depth d] [--preemptions P] [--max-steps N] "
-          "[--initial-pool N] [--memory-model sc|tso|weak] [--jobs N] [--race ID [--fixed]] [--json] "
-          "[--out DIR] [--no-report] [--junit FILE]",
+          "[--initial-pool N] [--memory-model sc|tso|weak] [--jobs N] [--shard K/N [--shard-block B]] "
+          "[--shard-count N] [--race ID [--fixed]] [--json] [--out DIR] [--no-report] [--junit FILE]",
       .summary = "a stress campaign: threads allocate, free and access hugepages while checkers watch",
       .positionals = {},
       .flags = run_flags,

@@ -40,9 +40,11 @@ stress::ReplayFile replay_file_of(const CampaignConfig& c, const ControlledResul
   return f;
 }
 
+}  // namespace
+
 // The failure goes to disk before anything is printed: a finding is never
 // lost, and never takes another's name (finding_writer.h, atomic_file.h).
-std::string save_failure(const CampaignConfig& c, const ControlledResult& r) {
+std::string save_controlled_failure(const CampaignConfig& c, const ControlledResult& r) {
   const stress::AtomicWriteResult w = stress::write_new_file(
       c.out_dir, stress::finding_stem(c, *r.failing_seed), ".json", stress::replay_file_text(replay_file_of(c, r)));
   if (!w.ok()) {
@@ -52,6 +54,8 @@ std::string save_failure(const CampaignConfig& c, const ControlledResult& r) {
   std::cerr << "hvo-stress: saved " << w.path << "\nhvo-stress: replay: hvo-stress replay " << w.path << "\n";
   return w.path;
 }
+
+namespace {
 
 unsigned effective_jobs(const CampaignConfig& c) {
   return c.strategy == sched::StrategyKind::kBounded ? 1 : c.jobs;
@@ -156,18 +160,23 @@ void print_text(std::ostream& out, const CampaignConfig& c, const ControlledResu
 
 }  // namespace
 
+void print_controlled_result(std::ostream& out, const CampaignConfig& c, const ControlledResult& r,
+                             const std::string& file, bool json_out) {
+  if (json_out)
+    print_json(out, summary(c, r, file));
+  else
+    print_text(out, c, r);
+}
+
 ExitCode run_controlled_campaign(const CampaignConfig& c, bool json_out, std::ostream& out,
                                  const OutputOptions& outputs) {
   if (std::string err = stress::prepare_directory(c.out_dir); !err.empty()) throw UsageError("--out", err);
   const ControlledResult r = stress::run_controlled(c);
   std::string file;
-  if (r.report.first_failure) file = save_failure(c, r);
+  if (r.report.first_failure) file = save_controlled_failure(c, r);
   if (!file.empty() && outputs.report) write_report_beside(file, std::cerr);
   (void)write_junit_file(outputs, {stress::junit_controlled_run(c, r, file)}, std::cerr);
-  if (json_out)
-    print_json(out, summary(c, r, file));
-  else
-    print_text(out, c, r);
+  print_controlled_result(out, c, r, file, json_out);
   if (r.report.first_failure) return ExitCode::kViolation;
   return r.report.interrupted ? interrupted_exit_code() : ExitCode::kOk;
 }

@@ -39,6 +39,8 @@ po::options_description time_to_bug_flags() {
       ("free", po::value<std::string>()->value_name("DURATION")->default_value("60s"),
        "free-running stress per entry, 0 to skip")
       ("free-threads", po::value<std::string>()->value_name("N")->default_value("2"), "threads of the free run")
+      ("jobs", po::value<std::string>()->value_name("N")->default_value("1"),
+       "trials run at a time (oneTBB tasks); the executions found do not depend on it, the seconds do")
       ("json", po::bool_switch(), "print one JSON object instead of text");
   flags.add_options()("html", po::value<std::string>()->value_name("FILE"),
                       "also draw the results as an HTML/SVG chart in FILE");
@@ -152,6 +154,8 @@ ExitCode run_time_to_bug(const po::variables_map& vm, std::ostream& out) {
   const auto free_threads =
       static_cast<unsigned>(parse_count_flag("--free-threads", vm["free-threads"].as<std::string>(), 1, 64));
   const bool as_json = vm["json"].as<bool>();
+  const auto jobs = static_cast<unsigned>(
+      parse_count_flag("--jobs", vm["jobs"].as<std::string>(), 1, stress::CampaignConfig::kMaxJobs));
   const OutputOptions outputs = output_options(vm);
   std::optional<std::string> html;
   if (vm.count("html")) {
@@ -171,7 +175,7 @@ ExitCode run_time_to_bug(const po::variables_map& vm, std::ostream& out) {
     r.entry = e;
     const uint64_t b = budget.value_or(stress::default_trial_budget(*e));
     for (const sched::StrategyKind s : strategies) {
-      r.strategies.push_back(stress::measure_trials(*e, s, trials, b));
+      r.strategies.push_back(stress::measure_trials(*e, s, trials, b, jobs));
       if (!as_json) {
         const stress::TrialSummary& t = r.strategies.back();
         const std::string odd = unexpected_kinds(t);
@@ -226,7 +230,7 @@ Command time_to_bug_command() {
   return Command{
       .name = "time-to-bug",
       .synopsis = "time-to-bug [--race ID]... [--trials N] [--budget N] [--strategies random,pct] "
-                  "[--free DURATION] [--free-threads N] [--json] [--junit FILE] [--html FILE]",
+                  "[--free DURATION] [--free-threads N] [--jobs N] [--json] [--junit FILE] [--html FILE]",
       .summary = "how many executions (and seconds) the controlled search needs to find each catalogue bug, "
                  "over independent trials, and whether free-running stress finds it",
       .positionals = {},

@@ -17,7 +17,8 @@ struct Command {
   std::string_view name;      // "describe"
   std::string_view synopsis;  // "describe [--memory SIZE] [--json]"
   std::string_view summary;   // one line for `hvo-stress help`
-  // Required positional arguments, by name, in order ("TOPIC").
+  // Required positional arguments, by name, in order ("TOPIC"); a last name
+  // ending in "..." takes one or more words (a std::vector<std::string>).
   std::vector<std::string_view> positionals;
   // The flags, without --help (added for every command). Each value is a
   // string converted by flag_values.h, so bad values get our messages.

@@ -1,8 +1,5 @@
 #include "stress/controlled_campaign.h"
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
-
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -25,6 +22,7 @@
 #include "stress/actors.h"
 #include "stress/interrupt.h"
 #include "stress/rng.h"
+#include "stress/tbb_executor.h"
 #include "stress/workload.h"
 
 namespace hvo::stress {
@@ -211,37 +209,17 @@ SearchStep run_search_step(const CampaignConfig& c, uint64_t index, uint64_t pct
   return step;
 }
 
-// The search's worker threads are a boost::asio::thread_pool of c.jobs
-// threads, living as long as the search, so their thread_local Explorers
-// (run_search_step()) keep their grown storage from batch to batch; a
-// batch is one posted job per index and a std::latch the caller waits on.
+// The search's worker threads are a oneTBB task_arena of c.jobs threads
+// (tbb_executor.h), living as long as the search; each execution is one
+// task, taken by whichever worker is free (executions differ a lot in
+// length). A worker's thread_local Explorer (run_search_step()) keeps its
+// grown storage from task to task and from search to search (the trials of
+// time-to-bug), which is why it is thread_local rather than a
+// tbb::enumerable_thread_specific that would die with each search's arena.
 //
-// Why not oneTBB's parallel_for: Debian's libtbb is not built with
-// ThreadSanitizer, so a task's hand-off from one thread to another happens
-// in code TSan does not see, and the tsan build reports data races in
-// TBB's own inlined code (partitioner.h, check_being_stolen) on every
-// parallel search. Asio is header-only, compiled with our flags: TSan sees
-// its mutex and condition variable, and the latch's atomics.
-//
-// Runs fn(i) for every i in [begin, end) on the pool and returns when all
-// returned; rethrows the first exception (by index) one of them threw.
-void run_batch(boost::asio::thread_pool& pool, uint64_t begin, uint64_t end, const std::function<void(uint64_t)>& fn) {
-  std::vector<std::exception_ptr> errors(end - begin);
-  std::latch done(static_cast<std::ptrdiff_t>(end - begin));
-  for (uint64_t i = begin; i < end; ++i) {
-    boost::asio::post(pool, [&, i] {
-      try {
-        fn(i);
-      } catch (...) {
-        errors[i - begin] = std::current_exception();
-      }
-      done.count_down();  // release: orders fn(i)'s writes before the caller's wait returns
-    });
-  }
-  done.wait();
-  for (std::exception_ptr& e : errors)
-    if (e) std::rethrow_exception(e);
-}
+// ThreadSanitizer: TBB's runtime is uninstrumented; the executor tells TSan
+// about the hand-over of each task and of its completion (tbb_executor.h),
+// so the tsan build checks the search's own accesses on every worker.
 
 // The search of run_controlled() on c.jobs threads (run_batch()), with the result of the
 // sequential one: executions are accepted in index order, each counted as
@@ -264,7 +242,7 @@ ControlledResult run_controlled_parallel(const CampaignConfig& c) {
   rep.strategy = c.strategy;
   rep.expected = sched::Verdict::kPass;
   const auto t0 = std::chrono::steady_clock::now();
-  boost::asio::thread_pool pool(c.jobs);
+  TaskExecutor pool(c.jobs);
   std::vector<std::optional<SearchStep>> batch;
   uint64_t next = 0;  // the first execution not accepted yet
   uint64_t k = 0;     // pct: the estimate execution `next` starts with (0: measured by it)
@@ -281,7 +259,7 @@ ControlledResult run_controlled_parallel(const CampaignConfig& c) {
     batch.assign(end - next, std::nullopt);
     // Each index writes its own slot; run_batch() returning orders them
     // all before the reads below (the latch).
-    run_batch(pool, next, end, [&](uint64_t i) { batch[i - next] = run_search_step(c, i, k); });
+    pool.run_batch(next, end, [&](uint64_t i) { batch[i - next] = run_search_step(c, i, k); });
     uint64_t accepted = next;
     uint64_t true_k = k;
     for (; accepted < end; ++accepted) {
@@ -313,6 +291,30 @@ ControlledResult run_controlled_parallel(const CampaignConfig& c) {
 }
 
 }  // namespace
+
+bool run_random_executions(const CampaignConfig& c, uint64_t count, const std::function<uint64_t(uint64_t)>& index_of,
+                           const std::function<bool(IndexedExecution&)>& accept) {
+  if (c.strategy != sched::StrategyKind::kRandom) throw std::logic_error("run_random_executions: not random");
+  TaskExecutor pool(c.jobs);
+  std::vector<std::optional<SearchStep>> batch;
+  for (uint64_t next = 0; next < count;) {
+    if (interrupt_requested()) return true;
+    const uint64_t end = std::min<uint64_t>(count, next + uint64_t{4} * c.jobs);
+    batch.assign(end - next, std::nullopt);
+    // Each position writes its own slot; run_batch() returning orders them
+    // all before the reads below (the latch).
+    pool.run_batch(next, end, [&](uint64_t i) { batch[i - next] = run_search_step(c, index_of(i), 0); });
+    for (uint64_t i = next; i < end; ++i) {
+      SearchStep& step = *batch[i - next];
+      IndexedExecution x{std::move(step.report.last), step.report.schedule_points, std::move(step.violation)};
+      x.result.index = index_of(i);
+      x.result.seed = c.seed + x.result.index;
+      if (!accept(x)) return false;
+    }
+    next = end;
+  }
+  return false;
+}
 
 ControlledResult run_controlled(const CampaignConfig& c) {
   if (c.jobs > 1 && c.strategy != sched::StrategyKind::kBounded) return run_controlled_parallel(c);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -50,6 +51,22 @@ struct ControlledResult {
 // lowest failing index, not the first to finish), the same counts
 // (executions up to and including it), trace hash and decisions.
 [[nodiscard]] ControlledResult run_controlled(const CampaignConfig& c);
+
+// One execution of a random search, run alone (random executions share no
+// state, so any subset of them can run anywhere: shard.h).
+struct IndexedExecution {
+  sched::ExecutionResult result;  // index and seed are the search's
+  uint64_t schedule_points = 0;
+  std::optional<Violation> violation;
+};
+
+// Runs executions index_of(0), index_of(1), ..., index_of(count - 1) of the
+// random search `c` names (increasing indexes), c.jobs at a time, and hands
+// them to `accept` in that order until it returns false. Returns true if a
+// signal (interrupt.h) stopped it between two batches first.
+[[nodiscard]] bool run_random_executions(const CampaignConfig& c, uint64_t count,
+                                         const std::function<uint64_t(uint64_t)>& index_of,
+                                         const std::function<bool(IndexedExecution&)>& accept);
 
 struct ReplayResult {
   sched::ExecutionResult result;  // kDiverged: not the recorded execution

@@ -47,12 +47,17 @@ po::variables_map parse_options(const Command& command, const std::vector<std::s
   po::options_description flags = all_flags(command);
   po::options_description hidden;
   po::positional_options_description positional;
+  bool variadic = false;
   for (std::string_view name : command.positionals) {
-    hidden.add_options()(std::string(name).c_str(), po::value<std::string>());
-    positional.add(std::string(name).c_str(), 1);
+    // "RESULT...": one or more words, as a vector; it takes every word
+    // left, so it comes last and leaves no stray to catch.
+    variadic = name.ends_with("...");
+    if (variadic) hidden.add_options()(std::string(name).c_str(), po::value<std::vector<std::string>>());
+    else hidden.add_options()(std::string(name).c_str(), po::value<std::string>());
+    positional.add(std::string(name).c_str(), variadic ? -1 : 1);
   }
   hidden.add_options()(kStray, po::value<std::vector<std::string>>());
-  positional.add(kStray, -1);
+  if (!variadic) positional.add(kStray, -1);
   flags.add(hidden);
 
   po::variables_map vm;

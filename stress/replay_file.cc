@@ -262,6 +262,16 @@ std::variant<ReplayFile, std::string> parse_replay_text(std::string_view text) {
   }
 }
 
+std::variant<CampaignConfig, std::string> parse_controlled_config(const json::object& o) {
+  try {
+    return config_from_json(o, CampaignMode::kControlled);
+  } catch (const Bad& b) {
+    return b.what;
+  } catch (const std::exception& e) {
+    return std::string("malformed: ") + e.what();
+  }
+}
+
 std::variant<ReplayFile, std::string> read_replay_file(const std::string& path) {
   InputText in = read_input_file(path, kMaxReplayFileBytes);
   if (!in.error.empty()) return in.error;

@@ -66,6 +66,10 @@ struct InputText {
 // or why it is not one.
 [[nodiscard]] std::variant<ReplayFile, std::string> read_replay_file(const std::string& path);
 
+// A controlled campaign's configuration as to_json(CampaignConfig) writes
+// it, checked as a replay file's is: the configuration, or why not.
+[[nodiscard]] std::variant<CampaignConfig, std::string> parse_controlled_config(const boost::json::object& o);
+
 [[nodiscard]] std::string hex64(uint64_t v);
 
 }  // namespace hvo::stress

@@ -1,5 +1,7 @@
 #include "stress/time_to_bug.h"
 
+#include "stress/tbb_executor.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -54,15 +56,19 @@ void summarize(TrialSummary& s) {
   s.worst_seconds = pick(seconds, worst_rank);
 }
 
-TrialSummary measure_trials(const RaceEntry& e, sched::StrategyKind strategy, unsigned trials, uint64_t budget) {
+TrialSummary measure_trials(const RaceEntry& e, sched::StrategyKind strategy, unsigned trials, uint64_t budget,
+                            unsigned jobs) {
   TrialSummary s;
   s.strategy = strategy;
   s.budget = budget;
-  for (unsigned t = 0; t < trials; ++t) {
+  s.trials.resize(trials);
+  // Trial t writes only its own slot; run_batch() returning orders every
+  // slot's writes before summarize() reads them.
+  auto trial = [&](uint64_t t) {
     CampaignConfig c = race_config(e, /*fixed=*/false);
     c.mode = CampaignMode::kControlled;
     c.strategy = strategy;
-    c.seed = 1 + uint64_t{t} * budget;
+    c.seed = 1 + t * budget;
     c.seeds = budget;
     TrialResult r;
     r.first_seed = c.seed;
@@ -75,7 +81,13 @@ TrialSummary measure_trials(const RaceEntry& e, sched::StrategyKind strategy, un
       r.kind = cr.violation ? std::string(to_string(cr.violation->kind)) : cr.report.first_failure->message;
       r.expected_kind = cr.violation && is_expected(e, r.kind);
     }
-    s.trials.push_back(std::move(r));
+    s.trials[t] = std::move(r);
+  };
+  if (jobs <= 1) {
+    for (unsigned t = 0; t < trials; ++t) trial(t);
+  } else {
+    TaskExecutor pool(jobs);
+    pool.run_batch(0, trials, trial);
   }
   summarize(s);
   return s;

@@ -61,9 +61,12 @@ struct TimeToBug {
 // regression test allows, and at least 1,000.
 [[nodiscard]] uint64_t default_trial_budget(const RaceEntry& e);
 
-// `trials` searches of the entry's reverted scenario with `strategy`.
+// `trials` searches of the entry's reverted scenario with `strategy`,
+// `jobs` trials at a time (oneTBB tasks, tbb_executor.h): the trials share
+// nothing, so each trial's executions are the same for every `jobs`; its
+// seconds are wall time on a machine the other trials share.
 [[nodiscard]] TrialSummary measure_trials(const RaceEntry& e, sched::StrategyKind strategy, unsigned trials,
-                                          uint64_t budget);
+                                          uint64_t budget, unsigned jobs = 1);
 
 // The entry's reverted model under free-running stress: `threads` threads
 // of its workload for `duration_ms`, stopping at the first violation.

@@ -86,6 +86,33 @@ TEST(TimeToBugCli, TrialsSearchDisjointSeedsAndRepeatTheirExecutions) {
   }
 }
 
+// The trials run as oneTBB tasks, --jobs at a time: each trial searches
+// its own seeds, so what it finds does not depend on how many run at once.
+TEST(TimeToBugCli, TrialsRunAsTasksFindTheSameExecutionsWithAnyJobs) {
+  std::vector<std::string> args = {"time-to-bug", "--race", "raw-hwpoison", "--trials", "5",
+                                   "--budget",    "500",    "--free", "0",       "--json"};
+  const auto one = hvo_stress(args);
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  args.insert(args.end(), {"--jobs", "3"});
+  const auto three = hvo_stress(args);
+  ASSERT_EQ(three.exit_code, 0) << three.err;
+  const json::value va = json::parse(one.out), vb = json::parse(three.out);
+  const json::array& a = va.as_object().at("races").as_array()[0].as_object().at("searches").as_array();
+  const json::array& b = vb.as_object().at("races").as_array()[0].as_object().at("searches").as_array();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t s = 0; s < a.size(); ++s) {
+    for (const char* key : {"found", "median_executions", "worst_executions"})
+      EXPECT_EQ(a[s].as_object().at(key), b[s].as_object().at(key)) << key;
+    const json::array& ta = a[s].as_object().at("per_trial").as_array();
+    const json::array& tb = b[s].as_object().at("per_trial").as_array();
+    ASSERT_EQ(ta.size(), 5u);
+    ASSERT_EQ(tb.size(), 5u);
+    for (size_t t = 0; t < ta.size(); ++t)
+      for (const char* key : {"first_seed", "executions", "found", "kind"})
+        EXPECT_EQ(ta[t].as_object().at(key), tb[t].as_object().at(key)) << "trial " << t << " " << key;
+  }
+}
+
 TEST(TimeToBugCli, BadInputExitsTwo) {
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{{"time-to-bug", "--race", "no-such-race"},
@@ -96,7 +123,8 @@ TEST(TimeToBugCli, BadInputExitsTwo) {
                                              {"time-to-bug", "--strategies", "random,random"},
                                              {"time-to-bug", "--strategies", "bounded"},
                                              {"time-to-bug", "--free", "-1s"},
-                                             {"time-to-bug", "--free-threads", "0"}}) {
+                                             {"time-to-bug", "--free-threads", "0"},
+                                             {"time-to-bug", "--jobs", "0"}}) {
     const auto r = hvo_stress(args);
     EXPECT_EQ(r.exit_code, 2) << args.back() << ": " << r.out << r.err;
     EXPECT_NE(r.err.find("hvo-stress: --"), std::string::npos) << r.err;
