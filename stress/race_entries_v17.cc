@@ -30,7 +30,11 @@ void add_v17_races(std::vector<RaceEntry>& c) {
               "controlled --strategy pct --seeds 500 --seed 1`); random 1,000 clean. The race the tool used to "
               "report here was the restore's plain set_pte_at() against another CPU's MMU walk: a store-side race, "
               "which a 64-bit kernel does not have (v17/plain-torn)",
-      .provenance = historical("none: the reads were plain until the tree-wide ptep_get() conversion (6.5)", "the v17 posting (Feb 2021); 5.14-6.4", "vmemmap_pte_range() (walk->reuse_page = pte_page(*pte)), vmemmap_remap_pte() and vmemmap_restore_pte() (pte_page(*pte)): plain reads; set_pte_at() stays one 64-bit store"),
+      .provenance = historical("none: the reads were plain until the tree-wide ptep_get() conversion (6.5)",
+                               "the v17 posting (Feb 2021); 5.14-6.4",
+                               "vmemmap_pte_range() (walk->reuse_page = pte_page(*pte)), vmemmap_remap_pte() and "
+                               "vmemmap_restore_pte() (pte_page(*pte)): plain reads; set_pte_at() stays one 64-bit "
+                               "store"),
       .workload = "mixed",
       .strategy = StrategyKind::kPct,
       .seeds = 500,
@@ -72,7 +76,11 @@ void add_v17_races(std::vector<RaceEntry>& c) {
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_v17_test.cc RawHwpoisonRevertTest.FaultsOnAReadOnlyTail",
       .note = "",
-      .provenance = synthetic("the write of PG_hwpoison to the raw (read-only) tail page of a free optimized hugepage. The series carried \"mm: hugetlb: set the PageHWPoison to the raw error page\" from its first merged form, so no release wrote the raw tail; worth having as the simplest proof that ro-tail-write catches a write through a read-only vmemmap alias"),
+      .provenance = synthetic("the write of PG_hwpoison to the raw (read-only) tail page of a free optimized "
+                              "hugepage. The series carried \"mm: hugetlb: set the PageHWPoison to the raw error "
+                              "page\" from its first merged form, so no release wrote the raw tail; worth having as "
+                              "the simplest proof that ro-tail-write catches a write through a read-only vmemmap "
+                              "alias"),
       .workload = "hwpoison",
       .seeds = 100,
   });
@@ -90,7 +98,10 @@ void add_v17_races(std::vector<RaceEntry>& c) {
       .found_by = FoundBy::kControlled,
       .unit_test = "",
       .note = "",
-      .provenance = historical("d8f5f7e445f0", "the v17 posting; 5.14-6.5", "prep_new_huge_page() / __prep_new_huge_page(): free_huge_page_vmemmap() before set_compound_page_dtor(HUGETLB_PAGE_DTOR)"),
+      .provenance = historical("d8f5f7e445f0",
+                               "the v17 posting; 5.14-6.5",
+                               "prep_new_huge_page() / __prep_new_huge_page(): free_huge_page_vmemmap() before "
+                               "set_compound_page_dtor(HUGETLB_PAGE_DTOR)"),
       .workload = "hwpoison-window",
       .initial_pool = 0,
       .memory_bytes = 64 * kMiB,
@@ -112,7 +123,11 @@ void add_v17_races(std::vector<RaceEntry>& c) {
       .unit_test = "tests/models/pool_v17_test.cc V17MarkTest.C32c877191e02RevertedMemoryFailureWritesAReadOnlyTail",
       .note = "first found at execution 3 (seed 3) from seed 1; the fixed model passes 2,000 (`hvo-stress run --race ID` "
               "and `--fixed --seeds 2000`)",
-      .provenance = historical("32c877191e02", "the v17 posting; 5.14-6.4", "remove_hugetlb_page(): set_compound_page_dtor(page, NULL_COMPOUND_DTOR) under hugetlb_lock, before update_and_free_page() allocates the vmemmap (alloc_huge_page_vmemmap())"),
+      .provenance = historical("32c877191e02",
+                               "the v17 posting; 5.14-6.4",
+                               "remove_hugetlb_page(): set_compound_page_dtor(page, NULL_COMPOUND_DTOR) under "
+                               "hugetlb_lock, before update_and_free_page() allocates the vmemmap "
+                               "(alloc_huge_page_vmemmap())"),
       .workload = "hwpoison-window",
       .memory_bytes = 64 * kMiB,
       .seeds = 500,
