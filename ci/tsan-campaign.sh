@@ -2,7 +2,8 @@
 # The ThreadSanitizer campaign job on its own, to drop into any CI: builds the
 # tsan preset and runs two v17 campaigns (4 threads) under ThreadSanitizer:
 #   once   --pte-access once (READ_ONCE/WRITE_ONCE): must give no report at all;
-#   plain  --pte-access plain: TSan must report the data race on the PTE word
+#   plain  --pte-access plain-torn (32-bit page tables: plain stores too):
+#          TSan must report the data race on the PTE word
 #          (up to 3 seeds are tried, S, S+1, S+2; the first report ends it).
 # Reports and campaign outputs go to build/tsan/reports/<timestamp>/{once,plain};
 # the script prints where, one verdict line per campaign, and exits 1 if
@@ -97,11 +98,11 @@ fi
 echo "$VERDICT_ONCE"
 
 # --- plain: the PTE race must be reported ----------------------------------------
-hvo_banner "tsan campaign: --pte-access plain (must report the PTE race)"
+hvo_banner "tsan campaign: --pte-access plain-torn (must report the PTE race)"
 tried=()
 for seed in "$SEED" $((SEED + 1)) $((SEED + 2)); do
   dir="$REPORTS/plain/seed-$seed"
-  campaign "$dir" plain "$PLAIN_ITERATIONS" "$seed"
+  campaign "$dir" plain-torn "$PLAIN_ITERATIONS" "$seed"
   mapfile -t files < <(report_files "$dir")
   if (( ${#files[@]} == 0 && RC == 0 )); then
     echo "seed $seed: no report in $PLAIN_ITERATIONS operations ($(seconds "$ELAPSED")); next seed"

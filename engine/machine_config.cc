@@ -7,7 +7,14 @@ namespace hvo {
 std::string_view to_string(VmemmapMapping m) {
   return m == VmemmapMapping::kBasePages ? "base" : "pmd";
 }
-std::string_view to_string(PteAccess a) { return a == PteAccess::kOnce ? "once" : "plain"; }
+std::string_view to_string(PteAccess a) {
+  switch (a) {
+    case PteAccess::kOnce: return "once";
+    case PteAccess::kPlain: return "plain";
+    case PteAccess::kPlainTorn: return "plain-torn";
+  }
+  return "?";
+}
 
 std::optional<VmemmapMapping> vmemmap_mapping_from_string(std::string_view s) {
   if (s == "base") return VmemmapMapping::kBasePages;
@@ -17,6 +24,7 @@ std::optional<VmemmapMapping> vmemmap_mapping_from_string(std::string_view s) {
 std::optional<PteAccess> pte_access_from_string(std::string_view s) {
   if (s == "once") return PteAccess::kOnce;
   if (s == "plain") return PteAccess::kPlain;
+  if (s == "plain-torn") return PteAccess::kPlainTorn;
   return std::nullopt;
 }
 

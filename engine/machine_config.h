@@ -15,10 +15,17 @@ namespace hvo {
 // from 5.14 on).
 enum class VmemmapMapping : uint8_t { kBasePages, kPmdLeaves };
 
-// How page-table entries are read and written. kOnce: READ_ONCE/WRITE_ONCE,
-// single-copy atomic. kPlain: a plain C access, which may tear into two
-// halves and which a concurrent write makes a data race.
-enum class PteAccess : uint8_t { kOnce, kPlain };
+// How page-table entries are read and written.
+//   kOnce       READ_ONCE()/WRITE_ONCE(): single-copy atomic.
+//   kPlain      the v17 walk on 64-bit x86 or arm64: the walk's `*pte` reads
+//               are plain 64-bit loads (a data race against a concurrent
+//               store, what KCSAN reports), but set_pte_at() stays one
+//               64-bit store (native_set_pte() is WRITE_ONCE), so no
+//               entry is ever seen half written.
+//   kPlainTorn  32-bit page tables with 64-bit entries (x86 PAE): every
+//               access, reads and set_pte_at() alike, is two 32-bit halves,
+//               so a reader may see a torn entry.
+enum class PteAccess : uint8_t { kOnce, kPlain, kPlainTorn };
 
 std::string_view to_string(VmemmapMapping m);
 std::string_view to_string(PteAccess a);

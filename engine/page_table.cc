@@ -30,6 +30,11 @@ PteValue KernelPageTables::read_entry(PhysAddr entry, PteAccess access) const {
     // kernel adds barriers where it needs them, and so do the models.
     return PteValue(mem_.load<uint64_t>(entry, std::memory_order_relaxed));
   }
+  if (access == PteAccess::kPlain) {
+    // A plain `*ptep` of a 64-bit kernel: one 64-bit load the compiler is
+    // free to repeat or fuse, which a concurrent set_pte_at() races with.
+    return PteValue(mem_.load_plain64(entry));
+  }
   // A plain `*ptep`: the compiler may split it; little-endian halves, low
   // first. The schedule point between the halves lets a writer run there.
   const uint64_t lo = mem_.load_plain32(entry);
@@ -40,8 +45,10 @@ PteValue KernelPageTables::read_entry(PhysAddr entry, PteAccess access) const {
 
 void KernelPageTables::write_entry(PhysAddr entry, PteValue v, PteAccess access) const {
   sched_point(SchedEvent::kPteStore, entry.value(), v.value());
-  if (access == PteAccess::kOnce) {
-    // WRITE_ONCE() (x86 native_set_pte): single-copy atomic, no ordering.
+  if (access != PteAccess::kPlainTorn) {
+    // WRITE_ONCE() (x86-64 native_set_pte(), arm64 __set_pte()): single-copy
+    // atomic, no ordering; set_pte_at() was never a plain store on a 64-bit
+    // kernel, so kPlain writes this way too.
     mem_.store<uint64_t>(entry, v.value(), std::memory_order_relaxed);
     return;
   }

@@ -7,10 +7,13 @@
 //
 // Every entry access of kernel code goes through read_entry()/write_entry()
 // with the run's PteAccess policy:
-//   kOnce   READ_ONCE()/WRITE_ONCE(): one relaxed 64-bit atomic access.
-//   kPlain  a plain C access: two 32-bit halves with a schedule point
-//           between, so a concurrent reader may see a torn entry, and TSan
-//           sees a genuine non-atomic access.
+//   kOnce       READ_ONCE()/WRITE_ONCE(): one relaxed 64-bit atomic access.
+//   kPlain      reads are one plain 64-bit load (TSan and the race detector
+//               see a non-atomic access), writes stay WRITE_ONCE(): the v17
+//               walk on a 64-bit kernel.
+//   kPlainTorn  reads and writes are two plain 32-bit halves with a schedule
+//               point between (32-bit page tables), so a concurrent reader
+//               may see a torn entry.
 // The MMU's hardware walk does not use these: hardware reads an entry in
 // one 64-bit access (Mmu reads with relaxed atomics).
 #pragma once

@@ -114,6 +114,15 @@ class PhysMem {
       return static_cast<uint32_t>(r.value);
     return *word<volatile uint32_t>(a);
   }
+  // A genuinely non-atomic 64-bit load (the v17 walk's `*pte` on a 64-bit
+  // kernel): one access, never torn, but plain: a concurrent store makes it
+  // a data race for the race detector and for TSan.
+  [[nodiscard]] uint64_t load_plain64(PhysAddr a) const {
+    if (const MemoryResult r = observe<uint64_t>(sched::AccessKind::kPlainLoad, std::memory_order_relaxed, a, 0);
+        r.handled) [[unlikely]]
+      return r.value;
+    return *word<volatile uint64_t>(a);
+  }
   void store_plain32(PhysAddr a, uint32_t v) const {
     if (observe<uint32_t>(sched::AccessKind::kPlainStore, std::memory_order_relaxed, a, v).handled) [[unlikely]]
       return;

@@ -34,6 +34,9 @@ struct ModelInfo {
   std::string_view name;         // "v17"
   std::string_view title;        // one line
   std::string_view kernel;       // which kernel code it follows
+  // The text it is pinned to: the release or posting and its date, and the
+  // later fixes folded in (docs/models.md: step by step, with deviations).
+  std::string_view source;
   unsigned reserved_vmemmap_pages;  // vmemmap pages of a folio kept (not freed) by HVO
   VmemmapMapping vmemmap_mapping;   // how its kernels populate the vmemmap
   std::vector<RevertInfo> reverts;

@@ -179,6 +179,7 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
   s.quiescent_checks = run.quiescent_checks.load();
   s.grace_periods = machine.rcu().grace_periods();
   s.tlb_flushes = machine.mmu().flushes();
+  s.mmap_lock_waits = machine.page_tables().init_mm().mmap_lock.waits();
   s.vmemmap = pool.vmemmap_stats();
   s.max_pool_pages = max_pool;
   return r;

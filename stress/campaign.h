@@ -27,6 +27,7 @@ struct CampaignStats {
   uint64_t quiescent_checks = 0;
   uint64_t grace_periods = 0;
   uint64_t tlb_flushes = 0;
+  uint64_t mmap_lock_waits = 0;  // init_mm.mmap_lock acquisitions that had to wait
   VmemmapStats vmemmap;
   uint64_t max_pool_pages = 0;
   double elapsed_s = 0;

@@ -82,6 +82,11 @@ json::object to_json(const CampaignStats& s) {
       s.operations > 0 ? static_cast<double>(s.grace_periods) / static_cast<double>(s.operations) : 0.0;
   o["tlb_flushes_per_operation"] =
       s.operations > 0 ? static_cast<double>(s.tlb_flushes) / static_cast<double>(s.operations) : 0.0;
+  // d8d55f5616cf's figure: with the write lock of 5.15-5.16 every walk
+  // waits for a splitting one; with the read lock no walk waits for another.
+  o["mmap_lock_waits"] = s.mmap_lock_waits;
+  o["mmap_lock_waits_per_operation"] =
+      s.operations > 0 ? static_cast<double>(s.mmap_lock_waits) / static_cast<double>(s.operations) : 0.0;
   o["hugepages_demoted"] = s.vmemmap.demoted;  // 1 GiB folios demoted into 2 MiB ones (the demote actor)
   o["max_pool_pages"] = s.max_pool_pages;
   return o;

@@ -36,7 +36,7 @@ po::options_description describe_flags() {
       ("cpus", text_flag("N", std::to_string(d.nr_cpus)), cpus_help.c_str())
       ("vmemmap", text_flag("base|pmd", to_string(d.vmemmap_mapping)),
        "map the vmemmap with 4K base pages or 2M PMD leaves")
-      ("pte-access", text_flag("once|plain", to_string(d.pte_access)),
+      ("pte-access", text_flag("once|plain|plain-torn", to_string(d.pte_access)),
        "page-table entries read/written READ_ONCE/WRITE_ONCE-style, or plainly")
       ("json", po::bool_switch(), "print one JSON object instead of text");
   return flags;
@@ -55,7 +55,9 @@ MachineConfig config_from_flags(const po::variables_map& vm) {
       {{to_string(VM::kBasePages), VM::kBasePages}, {to_string(VM::kPmdLeaves), VM::kPmdLeaves}});
   config.pte_access = parse_choice_flag<PteAccess>(
       "--pte-access", vm["pte-access"].as<std::string>(),
-      {{to_string(PteAccess::kOnce), PteAccess::kOnce}, {to_string(PteAccess::kPlain), PteAccess::kPlain}});
+      {{to_string(PteAccess::kOnce), PteAccess::kOnce},
+       {to_string(PteAccess::kPlain), PteAccess::kPlain},
+       {to_string(PteAccess::kPlainTorn), PteAccess::kPlainTorn}});
   // The flags are checked one by one above; this catches what only their
   // combination can break, with the engine's own words.
   if (std::string problem = config.validate(); !problem.empty()) throw UsageError("describe", problem);
@@ -98,7 +100,7 @@ ExitCode run_describe(const po::variables_map& vm, std::ostream& out) {
 Command describe_command() {
   return Command{
       .name = "describe",
-      .synopsis = "describe [--memory SIZE] [--cpus N] [--vmemmap base|pmd] [--pte-access once|plain] [--json]",
+      .synopsis = "describe [--memory SIZE] [--cpus N] [--vmemmap base|pmd] [--pte-access once|plain|plain-torn] [--json]",
       .summary = "boot a simulated machine and print what it is made of",
       .positionals = {},
       .flags = describe_flags,

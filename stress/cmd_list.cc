@@ -47,6 +47,7 @@ void print_models(std::ostream& out) {
   for (const ModelInfo* m : all_models()) {
     out << m->name << "  " << m->title << "\n";
     out << "    follows: " << m->kernel << "\n";
+    out << "    source:  " << m->source << "\n";
     out << "    vmemmap: " << (m->vmemmap_mapping == VmemmapMapping::kBasePages ? "base pages" : "PMD leaves")
         << ", " << m->reserved_vmemmap_pages << " vmemmap page(s) kept per hugepage\n";
     for (const RevertInfo& r : m->reverts) out << "    --revert " << r.name << "  " << r.title << "\n";
@@ -63,6 +64,7 @@ boost::json::object models_json() {
         {"name", std::string(m->name)},
         {"title", std::string(m->title)},
         {"kernel", std::string(m->kernel)},
+        {"source", std::string(m->source)},
         {"vmemmap_mapping", std::string(to_string(m->vmemmap_mapping))},
         {"reserved_vmemmap_pages", m->reserved_vmemmap_pages},
         {"reverts", std::move(reverts)}});
@@ -100,11 +102,37 @@ std::string scenario_text(const stress::RaceEntry& e) {
          ", seeds " + std::to_string(c.seed) + ".." + std::to_string(c.seed + c.seeds - 1);
 }
 
+// One line: "historical: <commit>, shipped in <releases>; restores <functions>"
+// or "synthetic: <rationale>".
+std::string provenance_text(const stress::Provenance& p) {
+  switch (p.kind) {
+    case stress::ProvenanceKind::kHistorical:
+      return "historical: " + std::string(p.commit) + ", shipped in " + std::string(p.shipped) + "; restores " +
+             std::string(p.functions);
+    case stress::ProvenanceKind::kSynthetic: return "synthetic: " + std::string(p.rationale);
+    case stress::ProvenanceKind::kMissing: break;
+  }
+  return "missing";
+}
+
+boost::json::object provenance_json(const stress::Provenance& p) {
+  boost::json::object o{{"kind", std::string(stress::to_string(p.kind))}};
+  if (p.kind == stress::ProvenanceKind::kHistorical) {
+    o["commit"] = std::string(p.commit);
+    o["shipped"] = std::string(p.shipped);
+    o["functions"] = std::string(p.functions);
+  } else if (p.kind == stress::ProvenanceKind::kSynthetic) {
+    o["rationale"] = std::string(p.rationale);
+  }
+  return o;
+}
+
 void print_races(std::ostream& out) {
   for (const stress::RaceEntry& e : stress::race_catalogue()) {
     out << e.id << "  (" << e.model << ", " << (e.fix == 0 ? std::string("fix not numbered in HVO-HISTORY")
                                                           : "fix " + std::to_string(e.fix))
         << (e.commit.empty() ? "" : ", commit ") << e.commit << ")  " << e.title << "\n";
+    out << "    provenance: " << provenance_text(e.provenance) << "\n";
     out << "    actors:   " << e.actors << "\n";
     out << "    scenario: " << scenario_text(e) << "\n";
     out << "    expected: " << e.expected << "  (found by: " << stress::to_string(e.found_by)
@@ -147,6 +175,7 @@ boost::json::object races_json() {
                                        {"found_by", std::string(stress::to_string(e.found_by))},
                                        {"unit_test", std::string(e.unit_test)},
                                        {"note", std::string(e.note)},
+                                       {"provenance", provenance_json(e.provenance)},
                                        {"scenario", std::move(scenario)}});
   }
   return boost::json::object{{"races", std::move(list)}};

@@ -35,7 +35,7 @@ po::options_description pool_flags() {
       ("demote", po::value<std::string>()->value_name("N"),
        "then demote N of them into 2M hugepages (1G only; hugepages-1048576kB/demote)")
       ("memory", po::value<std::string>()->value_name("SIZE")->default_value("4G"), "simulated RAM")
-      ("pte-access", po::value<std::string>()->value_name("once|plain")->default_value("once"),
+      ("pte-access", po::value<std::string>()->value_name("once|plain|plain-torn")->default_value("once"),
        "the walker's page-table entry accesses")
       ("json", po::bool_switch(), "print one JSON object instead of text");
   return flags;
@@ -156,7 +156,9 @@ ExitCode run_pool(const po::variables_map& vm, std::ostream& out) {
   MachineConfig mc;
   mc.memory_bytes = parse_memory_flag("--memory", vm["memory"].as<std::string>());
   mc.pte_access = parse_choice_flag<PteAccess>("--pte-access", vm["pte-access"].as<std::string>(),
-                                               {{"once", PteAccess::kOnce}, {"plain", PteAccess::kPlain}});
+                                    {{"once", PteAccess::kOnce},
+                                     {"plain", PteAccess::kPlain},
+                                     {"plain-torn", PteAccess::kPlainTorn}});
   mc.vmemmap_mapping = find_model(model_name)->vmemmap_mapping;
   if (std::string err = stress::check_host_memory(mc.memory_bytes, 1); !err.empty()) throw UsageError("--memory", err);
 
@@ -238,7 +240,7 @@ ExitCode run_pool(const po::variables_map& vm, std::ostream& out) {
 Command pool_command() {
   return Command{
       .name = "pool",
-      .synopsis = "pool --model M --hugepage-size 2M|1G --count N [--demote N] [--memory SIZE] [--pte-access once|plain] "
+      .synopsis = "pool --model M --hugepage-size 2M|1G --count N [--demote N] [--memory SIZE] [--pte-access once|plain|plain-torn] "
                   "[--json]",
       .summary = "grow the pool to N hugepages, report the vmemmap savings, shrink it to 0 and check all came back",
       .positionals = {},

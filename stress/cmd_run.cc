@@ -56,8 +56,9 @@ po::options_description run_flags() {
        "which actors, in which proportions (hvo-stress list workloads)")
       ("hugepage-size", po::value<std::string>()->value_name("2M|1G")->default_value("2M"), "the hstate")
       ("memory", po::value<std::string>()->value_name("SIZE"), "simulated RAM (default 1G for 2M pages, 4G for 1G; controlled mode: 256M for 2M pages)")
-      ("pte-access", po::value<std::string>()->value_name("once|plain")->default_value("once"),
-       "the walker's page-table entry accesses: READ_ONCE/WRITE_ONCE or plain")
+      ("pte-access", po::value<std::string>()->value_name("once|plain|plain-torn")->default_value("once"),
+       "the walk's page-table entry accesses: READ_ONCE/WRITE_ONCE; plain (the v17 walk's plain 64-bit *pte reads, "
+       "set_pte_at() still one store); plain-torn (32-bit page tables: reads and writes in two halves)")
       ("check-every", po::value<std::string>()->value_name("N")->default_value("20000"),
        "operations between stop-the-world invariant checks")
       ("out", po::value<std::string>()->value_name("DIR")->default_value("hvo-stress-out"),
@@ -174,7 +175,9 @@ CampaignConfig config_from_flags(const po::variables_map& vm) {
     throw UsageError("--memory", "1G hugepages need at least 4G of memory");
   if (use("pte-access"))
     c.pte_access = parse_choice_flag<PteAccess>("--pte-access", vm["pte-access"].as<std::string>(),
-                                                {{"once", PteAccess::kOnce}, {"plain", PteAccess::kPlain}});
+                                      {{"once", PteAccess::kOnce},
+                                       {"plain", PteAccess::kPlain},
+                                       {"plain-torn", PteAccess::kPlainTorn}});
   c.check_every = parse_count_flag("--check-every", vm["check-every"].as<std::string>(), 1, uint64_t{1} << 40);
   c.out_dir = vm["out"].as<std::string>();
   if (c.out_dir.empty()) throw UsageError("--out", "empty directory name");
@@ -320,7 +323,7 @@ Command run_command() {
       .name = "run",
       .synopsis =
           "run --model M [--revert FIX]... [--mode free|controlled] [--threads N] (--iterations N | --duration T) "
-          "[--seed S] [--workload NAME] [--hugepage-size 2M|1G] [--memory SIZE] [--pte-access once|plain] "
+          "[--seed S] [--workload NAME] [--hugepage-size 2M|1G] [--memory SIZE] [--pte-access once|plain|plain-torn] "
           "[--strategy random|pct|bounded] [--seeds N] [--depth d] [--preemptions P] [--max-steps N] "
           "[--initial-pool N] [--memory-model sc|tso|weak] [--jobs N] [--shard K/N [--shard-block B]] "
           "[--shard-count N] [--race ID [--fixed]] [--json] [--out DIR] [--no-report] [--junit FILE]",

@@ -62,6 +62,8 @@ std::vector<const stress::RaceEntry*> entries_of(const po::variables_map& vm) {
     if (e == nullptr) throw UsageError("--race", "unknown race '" + abbreviate(id) + "' (hvo-stress list races)");
     if (e->found_by == stress::FoundBy::kFigure)
       throw UsageError("--race", "'" + abbreviate(id) + "' is a figure (a cost), not a bug with a time to find");
+    if (e->found_by == stress::FoundBy::kNoRace)
+      throw UsageError("--race", "'" + abbreviate(id) + "' has no race to find (the code as shipped is clean there)");
     entries.push_back(e);
   }
   return entries;

@@ -10,8 +10,41 @@ std::string_view to_string(FoundBy f) {
     case FoundBy::kUnitTest: return "unit test";
     case FoundBy::kWeakMemoryOnly: return "weak-memory only";
     case FoundBy::kFigure: return "figure";
+    case FoundBy::kNoRace: return "no race";
   }
   return "?";
+}
+
+std::string_view to_string(ProvenanceKind k) {
+  switch (k) {
+    case ProvenanceKind::kMissing: return "missing";
+    case ProvenanceKind::kHistorical: return "historical";
+    case ProvenanceKind::kSynthetic: return "synthetic";
+  }
+  return "?";
+}
+
+std::string provenance_gap(const Provenance& p) {
+  std::string gap;
+  auto need = [&gap](bool present, std::string_view what) {
+    if (present) return;
+    if (!gap.empty()) gap += ", ";
+    gap += what;
+  };
+  switch (p.kind) {
+    case ProvenanceKind::kMissing: return "no provenance";
+    case ProvenanceKind::kHistorical:
+      need(!p.commit.empty(), "commit");
+      need(!p.shipped.empty(), "releases that shipped it");
+      need(!p.functions.empty(), "functions the revert restores");
+      need(p.rationale.empty(), "no rationale (a historical revert is the kernel's code)");
+      break;
+    case ProvenanceKind::kSynthetic:
+      need(!p.rationale.empty(), "rationale");
+      need(p.commit.empty() && p.shipped.empty(), "no commit or releases (no kernel shipped it)");
+      break;
+  }
+  return gap;
 }
 
 namespace {
@@ -55,7 +88,7 @@ CampaignConfig race_config(const RaceEntry& e, bool fixed) {
   c.mode = e.mode;
   c.model = std::string(e.model);
   if (!fixed && !e.revert.empty()) c.reverts.insert(std::string(e.revert));
-  c.pte_access = !fixed && e.revert.empty() ? PteAccess::kPlain : PteAccess::kOnce;
+  c.pte_access = !fixed && e.revert.empty() ? e.pte_access : PteAccess::kOnce;
   c.threads = e.cpus;
   c.iterations = e.operations;
   c.seed = e.seed;

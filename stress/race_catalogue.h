@@ -26,13 +26,45 @@ enum class FoundBy : uint8_t {
   kUnitTest,    // a forced interleaving in tests/models/ shows it; the scenario is not (yet) findable
   kWeakMemoryOnly,  // needs a reordering the controlled weak model does not (yet) produce here
   kFigure,      // a cost, not a violation: shows in the stats
+  kNoRace,      // the code as shipped has no race here: the reverted run is clean too (expected "none")
 };
 [[nodiscard]] std::string_view to_string(FoundBy f);
+
+// Where an entry's revert comes from. A historical revert is the kernel's
+// own code of the release before its fix: "reverting commit X brings back
+// the bug X fixed" is then literally true, and a reviewer can read the
+// functions it restores in the releases that shipped them. A synthetic one
+// is not any kernel's code: it injects a fault the tool is worth checking
+// for (a checker's reach, a window a fix closes in a way no release lacked).
+enum class ProvenanceKind : uint8_t { kMissing, kHistorical, kSynthetic };
+[[nodiscard]] std::string_view to_string(ProvenanceKind k);
+
+struct Provenance {
+  ProvenanceKind kind = ProvenanceKind::kMissing;
+  // Historical: the fixing commit, the releases (or posting) that shipped
+  // the code the revert restores, and the kernel functions it restores.
+  std::string_view commit;
+  std::string_view shipped;
+  std::string_view functions;
+  // Synthetic: what it injects and why it is worth having.
+  std::string_view rationale;
+};
+[[nodiscard]] constexpr Provenance historical(std::string_view commit, std::string_view shipped,
+                                              std::string_view functions) {
+  return Provenance{
+      .kind = ProvenanceKind::kHistorical, .commit = commit, .shipped = shipped, .functions = functions, .rationale = {}};
+}
+[[nodiscard]] constexpr Provenance synthetic(std::string_view rationale) {
+  return Provenance{.kind = ProvenanceKind::kSynthetic, .commit = {}, .shipped = {}, .functions = {}, .rationale = rationale};
+}
+// "" when `p` is complete, else what it lacks (a historical one: commit,
+// releases and functions; a synthetic one: its rationale).
+[[nodiscard]] std::string provenance_gap(const Provenance& p);
 
 struct RaceEntry {
   std::string_view id;       // "v17/d8f5f7e445f0", or the revert name when the fix is on one model only
   std::string_view model;
-  std::string_view revert;   // the --revert knob; empty: the bug is a run option (fix 1: --pte-access plain)
+  std::string_view revert;   // the --revert knob; empty: the bug is a run option (`pte_access`, fix 1)
   std::string_view commit;   // the kernel commit id, or "" when it has none
   unsigned fix;              // HVO-HISTORY.md's number (0: not numbered there)
   std::string_view title;
@@ -41,9 +73,11 @@ struct RaceEntry {
   FoundBy found_by;
   std::string_view unit_test;  // for kUnitTest / kWeakMemoryOnly: the test that shows it deterministically
   std::string_view note;       // measured figures or why it is not found in controlled mode
+  Provenance provenance;       // historical or synthetic: where the revert comes from
 
   // The scenario.
   CampaignMode mode = CampaignMode::kControlled;
+  PteAccess pte_access = PteAccess::kPlain;  // the reverted run's --pte-access when `revert` is empty
   std::string_view workload;
   unsigned cpus = 2;
   uint64_t operations = 4;     // per CPU (controlled); total (free)

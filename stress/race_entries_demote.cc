@@ -27,6 +27,11 @@ void add_v6_10_demote_races(std::vector<RaceEntry>& c) {
       .note = "both runs pass (exit 0); the reverted one pays about 140x the grace periods and 97x the TLB flushes "
               "per operation (each demote 513 instead of 2; giving the 2 MiB pool back is one batched restore in "
               "both, update_and_free_pages_bulk())",
+      .provenance = historical("c0f398c3b2cf",
+                               "6.10-6.11",
+                               "demote_free_hugetlb_folio() / demote_pool_huge_page(): "
+                               "hugetlb_vmemmap_restore_folio() of the source and hugetlb_vmemmap_optimize_folio() "
+                               "of each destination, one at a time"),
       .mode = CampaignMode::kFree,
       .workload = "demote",
       .cpus = 1,

@@ -24,6 +24,11 @@ void add_v6_10_races(std::vector<RaceEntry>& c) {
       .unit_test = "tests/models/pool_6x_test.cc V610/Pool6xTest.FlushBeforeFreeRevertedAStaleTlbEntryReachesTheFreedFrame/v6_10",
       .note = "random finds it; pct, whose change points cannot keep the walker reading through the whole "
               "remap-free-flush sequence, did not find it in 2,000",
+      .provenance = synthetic("the old vmemmap pages freed before the TLB flush that retires their translations. "
+                              "Every kernel freed them after it (the v17 walk, and 6.7's batch, which frees after "
+                              "its one flush_tlb_all()); worth having because batching moved the flush away from the "
+                              "remap, and the checker of stale-TLB use-after-free must catch a kernel that got that "
+                              "order wrong"),
       .workload = "walk-grow",
       .initial_pool = 0,
       .memory_bytes = 64 * kMiB,
@@ -45,6 +50,10 @@ void add_v6_10_races(std::vector<RaceEntry>& c) {
       .note = "the walker must stop between the read of _refcount and its cmpxchg while the page is freed, made a "
               "tail of a new hugepage and remapped read-only: pct (two change points); 20 trials of 2,000: all "
               "found, median 165 executions, worst 1,445; random does not find it",
+      .provenance = historical("bd225530a4c7",
+                               "5.14-6.9 (here: 6.10's code without the fix's steps)",
+                               "page_ref_add_unless() without rcu_read_lock(); hugetlb_vmemmap_optimize_folio() / "
+                               "hugetlb_vmemmap_restore_folio() without synchronize_rcu()"),
       .workload = "order0-reuse",
       .operations = 3,
       .initial_pool = 0,
@@ -65,6 +74,10 @@ void add_v6_10_races(std::vector<RaceEntry>& c) {
       .found_by = FoundBy::kFigure,
       .unit_test = "tests/models/pool_v6_10_test.cc V610GracePeriodTest.C2a967f6ab0eRevertedEveryBatchPaysOneEvenWithoutHvo",
       .note = "both runs pass (exit 0); the reverted one shows more grace periods per operation",
+      .provenance = historical("c2a967f6ab0e",
+                               "6.10",
+                               "hugetlb_vmemmap_optimize_folio(), hugetlb_vmemmap_restore_folio() and their batched "
+                               "forms: synchronize_rcu() whether or not the folio is (or will be) optimized"),
       .mode = CampaignMode::kFree,
       .workload = "vm-scalability",
       .cpus = 1,
@@ -92,6 +105,11 @@ void add_v6_10_races(std::vector<RaceEntry>& c) {
               "(depth 3: one change point after the synchronize_rcu(), one between CPU 1's two loads); 20 "
               "trials of 4,000: 16 found, median 2,334 executions; random does not find it. The fixed model "
               "reads _refcount first: 0 through the old tail, and after the remap a fake head",
+      .provenance = synthetic("page_ref_add_unless() testing for a fake head before a relaxed read of _refcount, the "
+                              "order the 2025 fix (\"fix memory loads ordering\") replaced; its commit id is not "
+                              "recorded here, and the code it fixed is 6.10's own, so this stays labelled synthetic "
+                              "until the pre-fix text is pinned. Worth having: the one weak-memory window of the "
+                              "speculative-walker protocol"),
       .workload = "owner-tail-ref",
       .operations = 1,
       .initial_pool = 0,
@@ -113,6 +131,11 @@ void add_v6_10_races(std::vector<RaceEntry>& c) {
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_6x_test.cc V610/Pool6xTest.C32c877191e02RevertedMemoryFailureWritesAReadOnlyTail/v6_10",
       .note = "",
+      .provenance = historical("32c877191e02",
+                               "5.14-6.4 (here: 6.10's code with the mark cleared first, the pool per folio as "
+                               "before 6.7)",
+                               "remove_hugetlb_folio(): __folio_clear_hugetlb() under hugetlb_lock before "
+                               "__update_and_free_hugetlb_folio() restores the vmemmap"),
       .workload = "hwpoison-window",
       .memory_bytes = 64 * kMiB,
       .seeds = 500,
@@ -131,6 +154,10 @@ void add_v6_10_races(std::vector<RaceEntry>& c) {
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_6x_test.cc V610/Pool6xTest.D8f5f7e445f0RevertedMemoryFailureWritesAReadOnlyTail/v6_10",
       .note = "",
+      .provenance = historical("d8f5f7e445f0",
+                               "5.14-6.5 (here: 6.10's code with the mark set after, the pool per folio as before "
+                               "6.7)",
+                               "__prep_new_hugetlb_folio(): hugetlb_vmemmap_optimize() before folio_set_hugetlb()"),
       .workload = "hwpoison-window",
       .initial_pool = 0,
       .memory_bytes = 64 * kMiB,
@@ -148,6 +175,10 @@ void add_v6_10_races(std::vector<RaceEntry>& c) {
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_v6_10_test.cc V610ResetStructPagesTest.Reset3RevertedTailsKeepPage3sHugetlbFieldBadPageState",
       .note = "sequential: any restore shows it",
+      .provenance = synthetic("restore re-initialising 3 struct pages (NR_RESET_STRUCT_PAGE 3) after the hugetlb "
+                              "fields moved to page[3]: the 2025 fix raised it to 4 with the move, so 3 with page[3] "
+                              "in use is the window, not a release this model pins; worth having as the Bad page "
+                              "state check of restored tails"),
       .workload = "resize",
       .seeds = 50,
   });
@@ -165,6 +196,11 @@ void add_v6_10_races(std::vector<RaceEntry>& c) {
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_6x_test.cc V610/Pool6xTest.B2b21624fc232RevertedTheReferenceGoesToTheOldHeadPageAndIsLost/v6_10",
       .note = "",
+      .provenance = historical("2b21624fc232",
+                               "5.14-6.0 (here: with 6.2's head-page copy, 11aad2631bf7: a combination no release "
+                               "had)",
+                               "alloc_buddy_huge_page() / alloc_fresh_huge_page(): the folio not frozen (refcount 1) "
+                               "while it becomes hugetlb"),
       .workload = "speculative-head",
       .initial_pool = 0,
       .memory_bytes = 64 * kMiB,

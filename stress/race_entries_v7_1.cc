@@ -30,24 +30,62 @@ void add_v7_1_races(std::vector<RaceEntry>& c) {
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_v7_1_test.cc V71SharedTailInstallTest.TailCmpxchgRevertedBothInstallAFolioMapsAnOrphanPageThatLeaks",
       .note = "first found at execution 2; the fixed model passes 2,000",
+      .provenance = synthetic("the zone's shared tail page installed with a plain READ_ONCE()/WRITE_ONCE() instead "
+                              "of cmpxchg(): the 7.1 series posted the cmpxchg() from the start; worth having as the "
+                              "lockless install's one race (two CPUs, two pages, one orphaned)"),
       .workload = "grow",
       .initial_pool = 0,
       .seeds = 300,
   });
+  // d8d55f5616cf reverted: 7.1's splitting walks under mmap_write_lock(&init_mm),
+  // as 5.15-5.16's vmemmap_remap_free(): no race, a cost (the v5.18 entry).
   c.push_back(RaceEntry{
       .id = "v7.1/d8d55f5616cf",
       .model = "v7.1",
       .revert = "d8d55f5616cf",
       .commit = "d8d55f5616cf",
       .fix = 2,
-      .title = "two walks split the same vmemmap PMD without init_mm.page_table_lock; both install a PTE table",
+      .title = "no race as shipped: the splitting walks under mmap_write_lock(&init_mm) serialise every split "
+               "(and every other walk); the fix made it a read lock plus init_mm.page_table_lock, for concurrency",
+      .actors = "free mode, 4 threads, mixed workload (resizes, owners, PFN walkers: HVO and restore walks at once): "
+                "compare stats.mmap_lock_waits",
+      .expected = "figure",
+      .found_by = FoundBy::kFigure,
+      .unit_test = "",
+      .note = "both runs pass (exit 0); stats.mmap_lock_waits: 20 with the write lock, 0 with the fix "
+              "(`hvo-stress run --race v7.1/d8d55f5616cf --json` and `--fixed`); 2 threads x 20,000 operations saw "
+              "only 1, hence 4 threads x 100,000",
+      .provenance = historical("d8d55f5616cf",
+                               "5.15-5.16 (here: 7.1's walk under mmap_write_lock(&init_mm), the pool per folio as "
+                               "before 6.7)",
+                               "vmemmap_remap_split() and vmemmap_remap_free() under mmap_write_lock(&init_mm); the "
+                               "split with no page-table lock"),
+      .mode = CampaignMode::kFree,
+      .workload = "mixed",
+      .cpus = 4,
+      .operations = 100000,
+      .seeds = 1,
+  });
+  c.push_back(RaceEntry{
+      .id = "v7.1/unlocked-split",
+      .model = "v7.1",
+      .revert = "unlocked-split",
+      .commit = "",
+      .fix = 2,
+      .title = "synthetic: two walks under mmap_read_lock(&init_mm) split the same vmemmap PMD without "
+               "init_mm.page_table_lock; both install a PTE table",
       .actors = "grow, 1 operation per CPU, 64M: CPU 0 writes nr_hugepages (set_max_huge_pages(), under "
                 "resize_lock) while CPU 1 faults a surplus hugepage (alloc_surplus_hugetlb_folio(), no "
                 "resize_lock): both first HVOs split the one vmemmap PMD at once",
       .expected = "use-after-free|leak|bad-free|invariant-broken|stale-tlb-use-after-free|bug-on",
       .found_by = FoundBy::kControlled,
-      .unit_test = "tests/models/pool_v7_1_test.cc V71SplitRaceTest.D8d55f5616cfRevertedBothInstallOneTableLeaks",
-      .note = "the v5.18 entry's scenario (two resizes cannot race: resize_lock)",
+      .unit_test = "tests/models/pool_v7_1_test.cc V71SplitRaceTest.UnlockedSplitRevertedBothInstallOneTableLeaks",
+      .note = "the v5.18 unlocked-split entry's scenario (two resizes cannot race: resize_lock); d8d55f5616cf's "
+              "revert before issue 14",
+      .provenance = synthetic("7.1's walks under mmap_read_lock(&init_mm) with the split without "
+                              "init_mm.page_table_lock, the table installed unconditionally: no kernel had both "
+                              "(d8d55f5616cf changed the two together); worth having as the hazard the page-table "
+                              "lock closes, on the batched splitter"),
       .workload = "grow",
       .operations = 1,
       .initial_pool = 0,
@@ -64,11 +102,19 @@ void add_v7_1_races(std::vector<RaceEntry>& c) {
       .title = "the split read pmd_page(*pmd) before taking the lock: the \"block\" is the page-table page",
       .actors = "grow, 1 operation per CPU, 64M: CPU 0's resize (under resize_lock) and CPU 1's surplus fault "
                 "(alloc_surplus_hugetlb_folio(), no resize_lock) split the one vmemmap PMD; one is preempted between "
-                "its unlocked pmd_leaf() test and pmd_page() while the other installs its table",
+                "its pmd_leaf() test (under the lock, then dropped) and its unlocked pmd_page() while the other "
+                "installs its table",
       .expected = "invariant-broken|use-after-free|bad-free|leak|bug-on",
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_v7_1_test.cc V71SplitRaceTest.Ce2c24cb68fRevertedSplitterMapsThePageTablePageAsTheBlock",
-      .note = "the v5.18 entry's scenario: the window is one schedule point, so only pct finds it",
+      .note = "the v5.18 entry's scenario: the window is one schedule point, so only pct finds it; 20 "
+              "independent trials: median 871 executions, worst 3,125 (`hvo-stress time-to-bug --race "
+              "v7.1/3ce2c24cb68f --strategies pct --trials 20 --free 0`)",
+      .provenance = historical("3ce2c24cb68f",
+                               "5.17-6.4 (here: 7.1's splitter with the pre-fix reads, the pool per folio as before "
+                               "6.7)",
+                               "vmemmap_pmd_entry() / split_vmemmap_huge_pmd(): pmd_leaf(*pmd) under "
+                               "init_mm.page_table_lock, the lock dropped, pmd_page(*pmd) read without it"),
       .workload = "grow",
       .operations = 1,
       .initial_pool = 0,
@@ -104,6 +150,9 @@ void add_v7_1_races(std::vector<RaceEntry>& c) {
               "walkers) do. One operation per CPU: with resize_lock a restorer's second resize waits for the "
               "other's, which adds time and no findings (4 x 1 found it in 3 of 6 windows of 300 seeds, 4 x 2 in "
               "2, at half the executions per second); 128M runs about twice as fast as 64M",
+      .provenance = historical("939de63d35dd",
+                               "5.14-5.18 (here: 7.1's restore, which fills with tail copies, without the barrier)",
+                               "vmemmap_restore_pte(): the page filled, then set_pte_at() with no smp_wmb() between"),
       .workload = "restore-walk",
       .cpus = 4,
       .operations = 1,
@@ -129,6 +178,8 @@ void add_v7_1_races(std::vector<RaceEntry>& c) {
       .unit_test = "tests/models/pool_6x_test.cc V71/Pool6xTest.FlushBeforeFreeRevertedAStaleTlbEntryReachesTheFreedFrame/v7_1",
       .note = "the v6.10 entry's scenario; random (pct cannot keep the walker reading through the whole "
               "remap-free-flush sequence)",
+      .provenance = synthetic("the v6.10 entry's injection on 7.1: the old pages freed before the batch's flush, "
+                              "which no kernel did; worth having for the same reason"),
       .workload = "walk-grow",
       .initial_pool = 0,
       .memory_bytes = 64 * kMiB,
@@ -150,6 +201,11 @@ void add_v7_1_races(std::vector<RaceEntry>& c) {
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_6x_test.cc V71/Pool6xTest.C32c877191e02RevertedMemoryFailureWritesAReadOnlyTail/v7_1",
       .note = "first found at execution 1; the fixed model passes 2,000",
+      .provenance = historical("32c877191e02",
+                               "5.14-6.4 (here: 7.1's code with the mark cleared first, the pool per folio as before "
+                               "6.7)",
+                               "remove_hugetlb_folio(): __folio_clear_hugetlb() under hugetlb_lock before the "
+                               "vmemmap is restored"),
       .workload = "hwpoison-window",
       .memory_bytes = 64 * kMiB,
       .seeds = 500,
@@ -168,6 +224,9 @@ void add_v7_1_races(std::vector<RaceEntry>& c) {
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_6x_test.cc V71/Pool6xTest.D8f5f7e445f0RevertedMemoryFailureWritesAReadOnlyTail/v7_1",
       .note = "first found at execution 92; the fixed model passes 2,000",
+      .provenance = historical("d8f5f7e445f0",
+                               "5.14-6.5 (here: 7.1's code with the mark set after, the pool per folio as before 6.7)",
+                               "__prep_new_hugetlb_folio(): hugetlb_vmemmap_optimize() before folio_set_hugetlb()"),
       .workload = "hwpoison-window",
       .initial_pool = 0,
       .memory_bytes = 64 * kMiB,
@@ -187,6 +246,10 @@ void add_v7_1_races(std::vector<RaceEntry>& c) {
       .found_by = FoundBy::kControlled,
       .unit_test = "tests/models/pool_6x_test.cc V71/Pool6xTest.B2b21624fc232RevertedTheReferenceGoesToTheOldHeadPageAndIsLost/v7_1",
       .note = "",
+      .provenance = historical("2b21624fc232",
+                               "5.14-6.0 (here: with 7.1's head-page copy: a combination no release had)",
+                               "alloc_buddy_huge_page() / alloc_fresh_huge_page(): the folio not frozen while it "
+                               "becomes hugetlb"),
       .workload = "speculative-head",
       .initial_pool = 0,
       .memory_bytes = 64 * kMiB,

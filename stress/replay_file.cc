@@ -126,9 +126,8 @@ CampaignConfig config_from_json(const json::object& o, CampaignMode mode) {
       c.memory_bytes % (uint64_t{2} << 20) != 0)
     throw Bad{"config: 'memory_bytes' is out of range"};
   const std::string pte = get_string(o, "pte_access", w);
-  if (pte == "once") c.pte_access = PteAccess::kOnce;
-  else if (pte == "plain") c.pte_access = PteAccess::kPlain;
-  else throw Bad{"config: 'pte_access' is not once or plain"};
+  if (const std::optional<PteAccess> a = pte_access_from_string(pte)) c.pte_access = *a;
+  else throw Bad{"config: 'pte_access' is not once, plain or plain-torn"};
   if (mode == CampaignMode::kFree) {
     c.check_every = get_u64(o, "check_every", w);
     if (c.check_every == 0) throw Bad{"config: 'check_every' is 0"};

@@ -43,9 +43,10 @@ void RwSemaphore::down_read() {
   dep.might_sleep("down_read");
   dep.check_self_deadlock(cls_, this, /*shared=*/true);
   HVO_TSAN_MUTEX_PRE_LOCK(this, HVO_TSAN_READ_LOCK);
-  for (;;) {
+  for (bool waited = false;; waited = true) {
     sched_point(SchedEvent::kLockAcquire, sched_address_);
     if (try_read_once()) break;
+    if (!waited) waits_.fetch_add(1, std::memory_order_relaxed);
     sched_blocked(SchedEvent::kLockAcquire, sched_address_);
   }
   HVO_TSAN_MUTEX_POST_LOCK(this, HVO_TSAN_READ_LOCK, 0);
@@ -57,9 +58,10 @@ void RwSemaphore::down_write() {
   dep.might_sleep("down_write");
   dep.check_self_deadlock(cls_, this, /*shared=*/false);
   HVO_TSAN_MUTEX_PRE_LOCK(this, 0);
-  for (;;) {
+  for (bool waited = false;; waited = true) {
     sched_point(SchedEvent::kLockAcquire, sched_address_);
     if (try_write_once()) break;
+    if (!waited) waits_.fetch_add(1, std::memory_order_relaxed);
     sched_blocked(SchedEvent::kLockAcquire, sched_address_);
   }
   HVO_TSAN_MUTEX_POST_LOCK(this, 0, 0);

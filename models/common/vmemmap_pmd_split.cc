@@ -1,6 +1,7 @@
 #include "models/common/vmemmap_pmd_split.h"
 
 #include "engine/pte.h"
+#include "models/model.h"
 #include "models/v5_18/set_pte.h"
 
 namespace hvo::models {
@@ -22,6 +23,19 @@ std::optional<Pfn> pmd_page_if_leaf(Machine& m, PhysAddr pmd, bool page_table_lo
   SpinLock& ptl = m.page_tables().init_mm().page_table_lock;
   SpinLockGuard g(ptl);
   return pmd_page_if_leaf_locked(m, pmd, ptl);
+}
+
+SplitLocking split_locking(const Model& m) {
+  if (m.reverted("d8d55f5616cf")) return SplitLocking::kMmapWriteLock;
+  if (m.reverted("unlocked-split")) return SplitLocking::kNone;
+  return SplitLocking::kPageTableLock;
+}
+
+bool pmd_leaf_under_lock(Machine& m, PhysAddr pmd, bool page_table_lock) {
+  if (!page_table_lock) return pmd_leaf(m.page_tables().read_entry(pmd));
+  SpinLock& ptl = m.page_tables().init_mm().page_table_lock;
+  SpinLockGuard g(ptl);
+  return pmd_leaf(m.page_tables().read_entry(pmd));
 }
 
 void fill_vmemmap_pte_table(Machine& m, Pfn pgtable, Pfn head, VmemmapAddr start) {

@@ -24,13 +24,20 @@ void VmemmapRemapper6x::copy_page_from_vmemmap(Pfn to, VmemmapAddr from) {
 
 // --- the walk ------------------------------------------------------------------------
 
-VmemmapResult VmemmapRemapper6x::vmemmap_remap_range(VmemmapAddr start, VmemmapAddr end, VmemmapRemapWalk& walk) {
+VmemmapResult VmemmapRemapper6x::vmemmap_remap_range(VmemmapAddr start, VmemmapAddr end, VmemmapRemapWalk& walk,
+                                                     bool splitting) {
   if (checks_.bug_on(start.value() % kPageSize != 0 || end.value() % kPageSize != 0,
                      "VM_BUG_ON(!PAGE_ALIGNED(start | end))", walk.bugged))
     return VmemmapResult::kBug;
   VmemmapResult ret;
-  {
-    ReadGuard g(m_.page_tables().init_mm().mmap_lock);  // mmap_read_lock(&init_mm)
+  RwSemaphore& mmap_lock = m_.page_tables().init_mm().mmap_lock;
+  if (splitting && split_.fixes().mmap_write_lock()) {
+    // d8d55f5616cf reverted: the walk that may split excludes every other
+    // walk, as vmemmap_remap_free() did in 5.15-5.16.
+    WriteGuard g(mmap_lock);  // mmap_write_lock(&init_mm)
+    ret = walk_page_range_novma(start, end, walk);
+  } else {
+    ReadGuard g(mmap_lock);  // mmap_read_lock(&init_mm)
     ret = walk_page_range_novma(start, end, walk);
   }
   if (ret != VmemmapResult::kOk) return ret;
@@ -130,7 +137,7 @@ VmemmapResult VmemmapRemapper6x::vmemmap_remap_split(VmemmapAddr start, VmemmapA
   // "See the comment in the vmemmap_remap_free()."
   if (checks_.bug_on(start - reuse != kPageSize, "BUG_ON(start - reuse != PAGE_SIZE)", walk.bugged))
     return VmemmapResult::kBug;
-  return vmemmap_remap_range(reuse, end, walk);
+  return vmemmap_remap_range(reuse, end, walk, /*splitting=*/true);
 }
 
 VmemmapResult VmemmapRemapper6x::vmemmap_remap_free(VmemmapAddr start, VmemmapAddr end, VmemmapAddr reuse,
@@ -159,7 +166,7 @@ VmemmapResult VmemmapRemapper6x::vmemmap_remap_free(VmemmapAddr start, VmemmapAd
   // complete range."
   if (checks_.bug_on(start - reuse != kPageSize, "BUG_ON(start - reuse != PAGE_SIZE)", walk.bugged))
     return VmemmapResult::kBug;
-  const VmemmapResult ret = vmemmap_remap_range(reuse, end, walk);
+  const VmemmapResult ret = vmemmap_remap_range(reuse, end, walk, /*splitting=*/true);
   if (ret == VmemmapResult::kNoMemory && walk.nr_walked != 0) {
     // "vmemmap_pages contains pages from the previous vmemmap_remap_range
     // call which failed. These are pages which were removed from the

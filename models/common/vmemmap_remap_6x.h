@@ -70,7 +70,11 @@ class VmemmapRemapper6x {
   // vmemmap_remap_range(start, end, walk): the walk under
   // mmap_read_lock(&init_mm), then flush_tlb_kernel_range(start, end) for a
   // remapping walk without VMEMMAP_REMAP_NO_TLB_FLUSH.
-  [[nodiscard]] VmemmapResult vmemmap_remap_range(VmemmapAddr start, VmemmapAddr end, VmemmapRemapWalk& walk);
+  // `splitting`: the walk of vmemmap_remap_split() or vmemmap_remap_free(),
+  // which takes mmap_write_lock(&init_mm) instead when d8d55f5616cf is
+  // reverted (SplitFixes::mmap_write_lock()).
+  [[nodiscard]] VmemmapResult vmemmap_remap_range(VmemmapAddr start, VmemmapAddr end, VmemmapRemapWalk& walk,
+                                                  bool splitting = false);
   // walk_page_range_novma(&init_mm, start, end, &vmemmap_remap_ops, NULL,
   // walk): walk_pgd_range() -> walk_pud_range() -> walk_pmd_range() ->
   // walk_pte_range() (the p4d level is folded).

@@ -21,13 +21,21 @@ VmemmapResult VmemmapSplitter::vmemmap_pmd_entry(PhysAddr pmd, VmemmapAddr addr,
   // "Only splitting, not remapping the vmemmap pages."
   if (split_only) action = WalkAction::kContinue;
   const VmemmapAddr start(addr.value() & ~(kPmdSize - 1));  // addr & PMD_MASK
-  if (!fixes_.pmd_page_under_lock) {
-    // 5.18's order (3ce2c24cb68f reverted): `if (pmd_leaf(*pmd))` here, the
-    // block's first frame read later by the split itself.
+  if (fixes_.mmap_write_lock()) {
+    // d8d55f5616cf reverted (5.15-5.16's vmemmap_pmd_range()): `if
+    // (pmd_leaf(*pmd))`, no lock: the splitting walks hold
+    // mmap_write_lock(&init_mm), so no other split runs meanwhile.
     if (!pmd_leaf(m_.page_tables().read_entry(pmd))) return VmemmapResult::kOk;
     return vmemmap_split_pmd(pmd, std::nullopt, start, flags);
   }
-  const std::optional<Pfn> head = pmd_page_if_leaf(m_, pmd, fixes_.page_table_lock);
+  if (!fixes_.pmd_page_under_lock) {
+    // 3ce2c24cb68f reverted (split_vmemmap_huge_pmd() of 5.17-6.4): the
+    // leaf tested under init_mm.page_table_lock, the lock dropped, the
+    // block's first frame read later by the split itself.
+    if (!pmd_leaf_under_lock(m_, pmd, fixes_.page_table_lock())) return VmemmapResult::kOk;
+    return vmemmap_split_pmd(pmd, std::nullopt, start, flags);
+  }
+  const std::optional<Pfn> head = pmd_page_if_leaf(m_, pmd, fixes_.page_table_lock());
   // The CONFIG_MEMORY_HOTPLUG check (PageVmemmapSelfHosted(), -ENOTSUPP)
   // never fires: no memory here is hot-plugged with memmap_on_memory.
   if (!head) return VmemmapResult::kOk;  // already a table: nothing to split
@@ -45,8 +53,9 @@ VmemmapResult VmemmapSplitter::vmemmap_split_pmd(PhysAddr pmd, std::optional<Pfn
   const std::optional<Pfn> pgtable = pt.alloc_table(kGfpPgtableKernel);
   if (!pgtable) return VmemmapResult::kNoMemory;
   fill_vmemmap_pte_table(m_, *pgtable, *head, start);
-  if (!fixes_.page_table_lock) {
-    // d8d55f5616cf reverted: installed unconditionally, the read side of
+  if (!fixes_.page_table_lock()) {
+    // d8d55f5616cf reverted: installed unconditionally under the write
+    // lock, as 5.16 did. unlocked-split: the same, the read side of
     // mmap_lock being all that is held.
     populate(pmd, *head, *pgtable, start, flags);
     return VmemmapResult::kOk;

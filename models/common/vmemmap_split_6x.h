@@ -11,13 +11,18 @@
 // (models/v5_18/vmemmap_split.h):
 //   d8d55f5616cf  the table is installed under init_mm.page_table_lock and
 //                 only if the PMD is still a leaf, else freed. Revert: the
-//                 leaf test, pmd_page() and the install without the lock;
-//                 two splitters both install, one table leaks and the
-//                 remaps made through it are lost.
+//                 splitting walks (vmemmap_remap_split(), vmemmap_remap_free())
+//                 under mmap_write_lock(&init_mm) and the leaf test,
+//                 pmd_page() and the install without the page-table lock,
+//                 as 5.15-5.16: splits never overlap, no race.
+//   unlocked-split (synthetic) the read lock with the lock-free split: two
+//                 splitters both install, one table leaks and the remaps
+//                 made through it are lost.
 //   3ce2c24cb68f  the leaf test and pmd_page(*pmd) are read together under
-//                 the lock. Revert: the leaf tested first, pmd_page(*pmd)
-//                 read later without the lock: if another split installed
-//                 its table in between, the "block" is that page-table page.
+//                 the lock. Revert: the leaf tested under the lock first,
+//                 pmd_page(*pmd) read after it is dropped (5.17-6.4): if
+//                 another split installed its table in between, the "block"
+//                 is that page-table page.
 //
 // The caller holds mmap_read_lock(&init_mm): walks of different folios run
 // in parallel and may split the same PMD at once.
@@ -40,6 +45,7 @@ class VmemmapSplitter {
   // is split.
   [[nodiscard]] VmemmapResult vmemmap_pmd_entry(PhysAddr pmd, VmemmapAddr addr, bool split_only,
                                                 VmemmapWalkFlags flags, WalkAction& action);
+  [[nodiscard]] const SplitFixes& fixes() const { return fixes_; }
 
  private:
   // vmemmap_split_pmd(pmd, head, start, walk); with 3ce2c24cb68f reverted

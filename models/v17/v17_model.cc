@@ -10,6 +10,8 @@ const ModelInfo V17Model::kInfo{
     .name = "v17",
     .title = "the reviewed patch (v17, Feb 2021): 2 reserved vmemmap pages, tails remapped RO to page 1, no lock",
     .kernel = "mm/sparse-vmemmap.c + mm/hugetlb_vmemmap.c of the v17 series (5.14)",
+    .source = "the v17 posting of \"Free some vmemmap pages of HugeTLB page\" (Muchun Song, linux-mm, "
+              "Feb 2021), as merged in Linux 5.14 (Aug 2021); base-page vmemmap only (before 3bc2b6a72596)",
     .reserved_vmemmap_pages = kReserveVmemmapNr,
     .vmemmap_mapping = VmemmapMapping::kBasePages,
     .reverts = {{"raw-hwpoison",
@@ -17,7 +19,10 @@ const ModelInfo V17Model::kInfo{
                  "\"mm: hugetlb: set the PageHWPoison to the raw error page\")"},
                 {"d8f5f7e445f0",
                  "the hugetlb mark is set after the vmemmap is optimized, as posted: memory_failure() sees an "
-                 "ordinary page and writes PG_hwpoison to a read-only tail"}},
+                 "ordinary page and writes PG_hwpoison to a read-only tail"},
+                {"32c877191e02",
+                 "the hugetlb mark cleared under hugetlb_lock at removal, before the vmemmap is restored, as "
+                 "posted: memory_failure() sees an ordinary page and writes PG_hwpoison to a read-only tail"}},
 };
 
 namespace {
@@ -100,11 +105,28 @@ bool V17Model::update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) {
   OperationScope op("update_and_free_page");
   const Hstate& h = pool.hstate();
   StructPageAccess& pages = machine_.pages();
+  const bool mark_cleared_at_removal = reverted("32c877191e02");
+  if (mark_cleared_at_removal) {
+    // As shipped (until 32c877191e02, 6.5): remove_hugetlb_page() cleared
+    // the destructor, set_compound_page_dtor(page, NULL_COMPOUND_DTOR),
+    // under hugetlb_lock as it took the page out of the pool, before
+    // update_and_free_page() gave its vmemmap back: until the restore the
+    // page is not PageHuge() while its tails are still read-only, and
+    // memory_failure() treats a tail as an ordinary page.
+    SpinLockGuard g(pool.hugetlb_lock());
+    pages.clear_flag(head, PG_hugetlb);
+  }
   if (!alloc_huge_page_vmemmap(pool, head)) {
     // "If we cannot allocate vmemmap pages, just refuse to free the page
     // and put the page back on the hugetlb free list and treat as a
     // surplus page."
     pool.note_restore_failure();
+    if (mark_cleared_at_removal) {
+      // add_hugetlb_page(): set_compound_page_dtor(page, HUGETLB_PAGE_DTOR)
+      // under hugetlb_lock, the page back in the pool.
+      SpinLockGuard g(pool.hugetlb_lock());
+      pages.set_flag(head, PG_hugetlb);
+    }
     pool.add_hugetlb_folio(head, /*adjust_surplus=*/true);
     return false;
   }

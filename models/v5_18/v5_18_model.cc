@@ -9,21 +9,29 @@ const ModelInfo V518Model::kInfo{
     .name = "v5.18",
     .title = "Linux 5.18: 1 reserved vmemmap page, fake heads, PMD split under init_mm.page_table_lock",
     .kernel = "mm/hugetlb_vmemmap.c, mm/sparse-vmemmap.c, include/linux/page-flags.h, mm/hugetlb.c of 5.18",
+    .source = "Linux 5.18 (May 2022); the 32c877191e02 and d8f5f7e445f0 hugetlb-mark orders of 6.5-6.6 folded "
+              "in (revertible to 5.18's)",
     .reserved_vmemmap_pages = kReserveVmemmapNr,
     .vmemmap_mapping = VmemmapMapping::kPmdLeaves,
     .reverts = {{"d8d55f5616cf",
-                 "split a vmemmap PMD without init_mm.page_table_lock: two walks both install a PTE table, one "
-                 "leaks and its remapping is lost"},
+                 "vmemmap_remap_free() under mmap_write_lock(&init_mm) and the PMD split without "
+                 "init_mm.page_table_lock, as 5.15-5.16: splits never overlap (no race; the fix bought concurrency)"},
+                {"unlocked-split",
+                 "synthetic: the walks under mmap_read_lock(&init_mm) and the PMD split without "
+                 "init_mm.page_table_lock: two walks both install a PTE table, one leaks and its remapping is lost"},
                 {"3ce2c24cb68f",
-                 "read pmd_page(*pmd) before taking init_mm.page_table_lock: after a concurrent split the "
-                 "\"block\" is the page-table page"},
+                 "test pmd_leaf() under init_mm.page_table_lock, drop it, then read pmd_page(*pmd) (5.17-6.4): "
+                 "after a concurrent split the \"block\" is the page-table page"},
                 {"fake-head",
                  "compound_head() without the fake-head check: aligned tails of an optimized folio are heads"},
                 {"restore-wmb",
                  "no smp_wmb() between copying a restored vmemmap page and set_pte_at() (weak memory only)"},
                 {"d8f5f7e445f0",
                  "the hugetlb mark is set after the vmemmap is optimized, as 5.18 did: memory_failure() sees an "
-                 "ordinary page and writes PG_hwpoison to a read-only tail"}},
+                 "ordinary page and writes PG_hwpoison to a read-only tail"},
+                {"32c877191e02",
+                 "the hugetlb mark cleared under hugetlb_lock at removal, before the vmemmap is restored, as 5.18 "
+                 "did: memory_failure() sees an ordinary page and writes PG_hwpoison to a read-only tail"}},
 };
 
 namespace {
@@ -46,7 +54,7 @@ V518Model::V518Model(Machine& machine, std::set<std::string> reverts)
     : Model(machine, std::move(reverts)),
       fake_heads_(machine, key_, !reverted("fake-head")),
       remap_(machine,
-             v5_18::SplitFixes{.page_table_lock = !reverted("d8d55f5616cf"),
+             v5_18::SplitFixes{.locking = models::split_locking(*this),
                                .pmd_page_under_lock = !reverted("3ce2c24cb68f")},
              /*restore_wmb=*/!reverted("restore-wmb")) {}
 
@@ -136,11 +144,28 @@ bool V518Model::update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) {
   const Hstate& h = pool.hstate();
   StructPageAccess& pages = machine_.pages();
   const std::optional<Pfn> hwpoison_page = take_hwpoison_page(head);
+  const bool mark_cleared_at_removal = reverted("32c877191e02");
+  if (mark_cleared_at_removal) {
+    // As shipped (until 32c877191e02, 6.5): remove_hugetlb_page() cleared
+    // the destructor, set_compound_page_dtor(page, NULL_COMPOUND_DTOR),
+    // under hugetlb_lock as it took the page out of the pool, before
+    // update_and_free_page() gave its vmemmap back: until the restore the
+    // page is not PageHuge() while its tails are still read-only, and
+    // memory_failure() treats a tail as an ordinary page.
+    SpinLockGuard g(pool.hugetlb_lock());
+    pages.clear_flag(head, PG_hugetlb);
+  }
   if (!alloc_huge_page_vmemmap(pool, head)) {
     // "If we cannot allocate vmemmap pages, just refuse to free the page
     // and put the page back on the hugetlb free list and treat as a
     // surplus page."
     pool.note_restore_failure();
+    if (mark_cleared_at_removal) {
+      // add_hugetlb_page(): set_compound_page_dtor(page, HUGETLB_PAGE_DTOR)
+      // under hugetlb_lock, the page back in the pool.
+      SpinLockGuard g(pool.hugetlb_lock());
+      pages.set_flag(head, PG_hugetlb);
+    }
     pool.add_hugetlb_folio(head, /*adjust_surplus=*/true);
     return false;
   }

@@ -11,17 +11,19 @@
 //   region's PMD (vmemmap_split.h), under init_mm.page_table_lock
 //   (d8d55f5616cf) with mmap_read_lock(&init_mm) around each walk.
 //
-// Reverts: d8d55f5616cf and 3ce2c24cb68f (vmemmap_split.h), restore-wmb
+// Reverts: d8d55f5616cf (5.15-5.16's mmap_write_lock, no race),
+// unlocked-split (synthetic) and 3ce2c24cb68f (vmemmap_split.h), restore-wmb
 // (vmemmap_remap.h), fake-head (fake_head.h), d8f5f7e445f0 (below).
 //
 // mm/hugetlb.c: 5.18 optimized before setting the hugetlb destructor in
 // prep; the model carries d8f5f7e445f0 (mark first) unless it is reverted,
 // and restores before clearing the destructor in update_and_free, as the
-// v17 model does. 5.18 itself
-// cleared the destructor earlier, in remove_hugetlb_page() under
-// hugetlb_lock, i.e. before the restore: the window 32c877191e02 closed in
-// 6.5. The pool calls no model hook at removal, so that order is not
-// modelled here.
+// v17 model does. 5.18 itself cleared the destructor earlier, in
+// remove_hugetlb_page() under hugetlb_lock, i.e. before the restore: the
+// window 32c877191e02 closed in 6.5. Reverting 32c877191e02 brings that
+// order back: the mark is cleared under hugetlb_lock first thing in
+// update_and_free_page() (the pool calls no model hook inside
+// remove_hugetlb_page(); nothing runs between the two but the lock drop).
 //
 // memory_failure() on a free hugepage: PG_hwpoison goes on the head first;
 // dissolve_free_huge_page(page) restores the vmemmap and only then moves

@@ -149,9 +149,7 @@ RemapFreeResult VmemmapRemapper::vmemmap_remap_free(VmemmapAddr start, VmemmapAd
   if (bug_on(start - reuse != kPageSize, "BUG_ON(start - reuse != PAGE_SIZE)", walk))
     return {VmemmapResult::kBug, 0};
   VmemmapResult ret;
-  {
-    RwSemaphore& mmap_lock = m_.page_tables().init_mm().mmap_lock;
-    ReadGuard g(mmap_lock);  // mmap_read_lock(&init_mm)
+  auto remap_and_undo = [&] {
     ret = vmemmap_remap_range(reuse, end, walk);
     if (ret == VmemmapResult::kNoMemory && walk.nr_walked != 0) {
       // "vmemmap_pages contains pages from the previous
@@ -165,6 +163,19 @@ RemapFreeResult VmemmapRemapper::vmemmap_remap_free(VmemmapAddr start, VmemmapAd
       walk.vmemmap_pages = &vmemmap_pages;
       (void)vmemmap_remap_range(reuse, walked_end, walk);
     }
+  };
+  RwSemaphore& mmap_lock = m_.page_tables().init_mm().mmap_lock;
+  if (split_.fixes().mmap_write_lock()) {
+    // d8d55f5616cf reverted (5.15-5.16): mmap_write_lock(&init_mm), so no
+    // two splits overlap. The kernel then mmap_write_downgrade()s before
+    // the error path's restore walk; here the restore keeps the write lock
+    // (the engine's rwsem has no downgrade): it only excludes other
+    // readers for that rare walk, and it splits nothing.
+    WriteGuard g(mmap_lock);
+    remap_and_undo();
+  } else {
+    ReadGuard g(mmap_lock);  // mmap_read_lock(&init_mm)
+    remap_and_undo();
   }
   // A BUG ended the walk half way: the kernel would be dead; free nothing.
   if (ret == VmemmapResult::kBug) return {ret, 0};

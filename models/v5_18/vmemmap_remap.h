@@ -11,6 +11,8 @@
 //   - both entry points hold mmap_read_lock(&init_mm) around the walk
 //     (d8d55f5616cf: read, no longer write; splits serialize on
 //     init_mm.page_table_lock), so walks on different folios run in parallel;
+//     with d8d55f5616cf reverted vmemmap_remap_free() holds the write lock,
+//     as 5.15-5.16 did;
 //   - the restored pages are copies of the head's vmemmap page, so their
 //     first struct pages are copies of the head and page[1], page[2]:
 //     reset_struct_pages() overwrites the first NR_RESET_STRUCT_PAGE (3)

@@ -14,8 +14,18 @@ constexpr Gfp kGfpPgtableKernel = Gfp::kKernel | Gfp::kZero;
 }  // namespace
 
 VmemmapResult VmemmapSplitter::split_if_leaf(PhysAddr pmd, VmemmapAddr start) {
+  if (fixes_.mmap_write_lock()) {
+    // Before d8d55f5616cf, vmemmap_pmd_range(): `if (pmd_leaf(*pmd))`, no
+    // lock: the walk that can meet a leaf (vmemmap_remap_free()) holds
+    // mmap_write_lock(&init_mm), so no other split runs meanwhile.
+    if (!pmd_leaf(m_.page_tables().read_entry(pmd))) return VmemmapResult::kOk;
+    return split_vmemmap_huge_pmd(pmd, start);
+  }
   if (fixes_.pmd_page_under_lock) return split_vmemmap_huge_pmd(pmd, start);
-  if (!pmd_leaf(m_.page_tables().read_entry(pmd))) return VmemmapResult::kOk;
+  // 3ce2c24cb68f reverted, split_vmemmap_huge_pmd() of 5.17-6.4: the leaf
+  // test in its own critical section; __split_vmemmap_huge_pmd() then reads
+  // the block after the lock is dropped.
+  if (!models::pmd_leaf_under_lock(m_, pmd, fixes_.page_table_lock())) return VmemmapResult::kOk;
   return split_vmemmap_huge_pmd(pmd, start);
 }
 
@@ -23,19 +33,22 @@ VmemmapResult VmemmapSplitter::split_vmemmap_huge_pmd(PhysAddr pmd, VmemmapAddr 
   OperationScope op("split_vmemmap_huge_pmd");
   KernelPageTables& pt = m_.page_tables();
   std::optional<Pfn> head;
-  if (fixes_.pmd_page_under_lock) {
-    head = models::pmd_page_if_leaf(m_, pmd, fixes_.page_table_lock);
+  if (fixes_.pmd_page_under_lock && !fixes_.mmap_write_lock()) {
+    head = models::pmd_page_if_leaf(m_, pmd, fixes_.page_table_lock());
     if (!head) return VmemmapResult::kOk;  // split already, by someone else
   } else {
-    // 5.18: `struct page *page = pmd_page(*pmd);` with no lock, trusting
-    // the pmd_leaf() test the caller made a moment ago.
+    // 5.18 (__split_vmemmap_huge_pmd()) and 5.16: `struct page *page =
+    // pmd_page(*pmd);` with no lock, trusting the pmd_leaf() test made a
+    // moment ago (in 5.16 rightly: the write lock keeps other splits out).
     head = pte_pfn(pt.read_entry(pmd));
   }
   // pte_alloc_one_kernel(&init_mm): may sleep, so outside the spinlock.
   const std::optional<Pfn> pgtable = pt.alloc_table(kGfpPgtableKernel);
   if (!pgtable) return VmemmapResult::kNoMemory;
   models::fill_vmemmap_pte_table(m_, *pgtable, *head, start);
-  if (!fixes_.page_table_lock) {
+  if (!fixes_.page_table_lock()) {
+    // 5.16 (under mmap_write_lock) and unlocked-split: installed
+    // unconditionally.
     populate_and_flush(pmd, *pgtable, start);
     return VmemmapResult::kOk;
   }

@@ -12,16 +12,20 @@
 // may split the same PMD at once):
 //   d8d55f5616cf  the new table is installed under init_mm.page_table_lock
 //                 and only if the PMD is still a leaf; otherwise it is freed.
-//                 Revert: installed unconditionally, without the lock (the
-//                 read lock alone does not exclude another splitter: one
+//                 Revert: the code of 5.15-5.16: vmemmap_remap_free() holds
+//                 mmap_write_lock(&init_mm), vmemmap_pmd_range() tests
+//                 pmd_leaf(*pmd) and the split reads pmd_page(*pmd) and
+//                 installs its table, all without a lock, since no other
+//                 split can run. No race: the commit was for scalability.
+//   unlocked-split (synthetic) the read lock of 5.17 with the lock-free
+//                 split of 5.16, the table installed unconditionally: one
 //                 table leaks and the PTEs another walk wrote into the other
-//                 are lost). Before d8d55f5616cf the kernel serialized walks
-//                 with mmap_write_lock(&init_mm); the revert is the read lock
-//                 without the page-table lock, the hazard the commit closed.
+//                 are lost. No kernel had it; the hazard d8d55f5616cf closed.
 //   3ce2c24cb68f  the block's first frame (pmd_page(*pmd)) is read under
 //                 the lock, together with the leaf test. Revert: 5.18's
-//                 code, which tested pmd_leaf(*pmd) in vmemmap_pmd_range()
-//                 and read pmd_page(*pmd) later, unlocked: if another split
+//                 split_vmemmap_huge_pmd(), which tested pmd_leaf(*pmd)
+//                 under the lock, dropped it, and read pmd_page(*pmd) in
+//                 __split_vmemmap_huge_pmd() without it: if another split
 //                 installed its table in between, the "block" is the
 //                 page-table page and the new PTEs map the wrong frames.
 //
@@ -48,10 +52,13 @@ class VmemmapSplitter {
   VmemmapSplitter(Machine& machine, SplitFixes fixes) : m_(machine), fixes_(fixes) {}
 
   // What vmemmap_pmd_range() does with each PMD before walking its PTEs:
-  // 5.18's `if (pmd_leaf(*pmd)) split_vmemmap_huge_pmd(pmd, addr & PMD_MASK)`,
-  // or with 3ce2c24cb68f an unconditional call that tests the leaf itself,
-  // under the lock. `start` is the PMD-aligned address the entry maps.
+  // split_vmemmap_huge_pmd(pmd, addr & PMD_MASK), which with 3ce2c24cb68f
+  // tests the leaf and reads its block under the lock, without it (5.18)
+  // tests the leaf under the lock and reads the block after; before
+  // d8d55f5616cf `if (pmd_leaf(*pmd)) split_vmemmap_huge_pmd(...)`, no lock.
+  // `start` is the PMD-aligned address the entry maps.
   [[nodiscard]] VmemmapResult split_if_leaf(PhysAddr pmd, VmemmapAddr start);
+  [[nodiscard]] const SplitFixes& fixes() const { return fixes_; }
 
  private:
   // split_vmemmap_huge_pmd(pmd, start).

@@ -11,6 +11,9 @@ const ModelInfo V610Model::kInfo{
              "flushes, frozen folios, synchronize_rcu() for speculative PFN walkers",
     .kernel = "mm/hugetlb_vmemmap.c, mm/hugetlb.c, include/linux/page_ref.h, include/linux/page-flags.h of 6.10, "
               "with the fixes to 2025",
+    .source = "Linux 6.10 (Jul 2024) with the fixes that reach its code through 6.16 (2025): "
+              "c2a967f6ab0e, c0f398c3b2cf, the page_ref_add_unless() load order, NR_RESET_STRUCT_PAGE 4 with the "
+              "hugetlb fields in page[3]",
     .reserved_vmemmap_pages = kReservedVmemmapPages,
     .vmemmap_mapping = VmemmapMapping::kPmdLeaves,
     .reverts = {{"flush-before-free",

@@ -12,13 +12,19 @@ const ModelInfo V71Model::kInfo{
              "the head a private writable page",
     .kernel = "mm/hugetlb_vmemmap.c, mm/hugetlb.c, include/linux/page-flags.h, include/linux/page_ref.h after "
               "\"mm: Eliminate fake head pages from vmemmap optimization\" (622026e87c40, 32c440d67e6c)",
+    .source = "the fake-head removal series (622026e87c40, 32c440d67e6c; linux-mm, 2026) on the 6.x base of "
+              "v6.10, as merged for 7.1",
     .reserved_vmemmap_pages = kReservedVmemmapPages,
     .vmemmap_mapping = VmemmapMapping::kPmdLeaves,
     .reverts = {{"d8d55f5616cf",
-                 "split a vmemmap PMD without init_mm.page_table_lock: two walks both install a PTE table"},
+                 "the splitting walks under mmap_write_lock(&init_mm) and the PMD split without "
+                 "init_mm.page_table_lock, as 5.15-5.16: splits never overlap (no race; the fix bought concurrency)"},
+                {"unlocked-split",
+                 "synthetic: the walks under mmap_read_lock(&init_mm) and the PMD split without "
+                 "init_mm.page_table_lock: two walks both install a PTE table"},
                 {"3ce2c24cb68f",
-                 "read pmd_page(*pmd) before taking the lock: a concurrent split's page-table page is taken for "
-                 "the block"},
+                 "test pmd_leaf() under the lock, drop it, then read pmd_page(*pmd) (5.17-6.4): a concurrent "
+                 "split's page-table page is taken for the block"},
                 {"restore-wmb",
                  "no smp_wmb() between filling a restored vmemmap page and set_pte_at() (weak memory only)"},
                 {"flush-before-free",
@@ -45,7 +51,7 @@ v7_1::HugetlbVmemmapFixes vmemmap_fixes(const Model& m) {
       .flush_before_free = !m.reverted("flush-before-free"),
       .restore_wmb = !m.reverted("restore-wmb"),
       .tail_cmpxchg = !m.reverted("tail-cmpxchg"),
-      .split = {.page_table_lock = !m.reverted("d8d55f5616cf"), .pmd_page_under_lock = !m.reverted("3ce2c24cb68f")},
+      .split = {.locking = models::split_locking(m), .pmd_page_under_lock = !m.reverted("3ce2c24cb68f")},
   };
 }
 }  // namespace
@@ -58,8 +64,10 @@ std::span<const std::string_view> V71Model::fixes_older_than_batched_resize() co
   // init_mm.page_table_lock), restore-wmb (2022), 2b21624fc232 (6.1),
   // 3ce2c24cb68f (6.5), d8f5f7e445f0 (6.5), 32c877191e02 (6.5). Not
   // flush-before-free (the batch's own flush, 6.7) nor tail-cmpxchg (7.1).
-  static constexpr std::string_view kFixes[] = {"d8d55f5616cf", "restore-wmb",  "2b21624fc232",
-                                                "3ce2c24cb68f", "d8f5f7e445f0", "32c877191e02"};
+  // unlocked-split is synthetic, but the window it opens is d8d55f5616cf's,
+  // so it runs on the same per-folio pool (the entry's scenario as before).
+  static constexpr std::string_view kFixes[] = {"d8d55f5616cf", "restore-wmb",  "2b21624fc232", "3ce2c24cb68f",
+                                                "d8f5f7e445f0", "32c877191e02", "unlocked-split"};
   return kFixes;
 }
 

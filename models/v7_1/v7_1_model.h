@@ -31,10 +31,12 @@
 //     folio as one batch (update_and_free_pages_bulk(), with
 //     hugetlb_vmemmap_restore_folios() here). With a fix older than 6.7
 //     reverted (d8d55f5616cf, 3ce2c24cb68f, restore-wmb, 32c877191e02,
+//     and unlocked-split, which stands in for d8d55f5616cf's window,
 //     d8f5f7e445f0, 2b21624fc232) the pool resizes one folio at a time, as
 //     those kernels did. No demote (models/v6_10 only).
 //
-// Reverts: d8d55f5616cf and 3ce2c24cb68f (models/common/vmemmap_split_6x.h), restore-wmb and
+// Reverts: d8d55f5616cf, unlocked-split (synthetic) and 3ce2c24cb68f
+// (models/common/vmemmap_split_6x.h), restore-wmb and
 // flush-before-free (vmemmap_remap.h, hugetlb_vmemmap.h), 32c877191e02,
 // d8f5f7e445f0 and 2b21624fc232 (models/common/hugetlb_folio_6x.h),
 // tail-cmpxchg (vmemmap_tails.h).

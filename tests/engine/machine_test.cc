@@ -71,6 +71,7 @@ TEST(Machine, InvalidConfigurationsAreRejectedBeforeBooting) {
 
 TEST(Machine, ParsesItsPolicyNames) {
   EXPECT_EQ(pte_access_from_string("plain"), PteAccess::kPlain);
+  EXPECT_EQ(pte_access_from_string("plain-torn"), PteAccess::kPlainTorn);
   EXPECT_EQ(pte_access_from_string("once"), PteAccess::kOnce);
   EXPECT_FALSE(pte_access_from_string("ONCE").has_value());
   EXPECT_EQ(vmemmap_mapping_from_string("pmd"), VmemmapMapping::kPmdLeaves);

@@ -3,7 +3,10 @@
 // both PTE access policies.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <string>
 #include <tuple>
+#include <vector>
 
 #include "engine/hugetlb/compound_page.h"
 #include "engine/pte.h"
@@ -163,6 +166,65 @@ TEST_P(RawHwpoisonRevertTest, DoesNotFaultOnATailOfAWritableVmemmapPage) {
 
 INSTANTIATE_TEST_SUITE_P(Sizes, RawHwpoisonRevertTest, ::testing::Values(kHstate2M, kHstate1G),
                          [](const auto& info) { return std::string(info.param.size_name); });
+
+// --- 32c877191e02: the hugetlb mark at removal ------------------------------------------------
+
+std::string first_violation(PoolWorld& w) {
+  const std::vector<Violation> v = w.machine.violations().snapshot();
+  return v.empty() ? "" : v.front().to_string();
+}
+
+// A tail in the folio's vmemmap page 4, read-only once optimized.
+constexpr uint64_t kReadOnlyTail = 256 + 5;
+
+// memory_failure() on a read-only tail (CPU 1) at the first schedule point
+// of the shrink's vmemmap_remap_alloc() (the folio is out of the pool, its
+// vmemmap not yet given back); returns the folio.
+Pfn memory_failure_as_the_restore_starts(PoolWorld& w) {
+  w.pool->set_max_huge_pages(1);
+  EXPECT_EQ(w.pool->folios().size(), 1u);
+  const Pfn head = w.pool->folios().at(0).head;
+  struct AtTheRestore : ScheduleHook {
+    std::function<void()> action;
+    bool fired = false;
+    void point(const SchedulePoint&) override {
+      if (fired || current().operation != "vmemmap_remap_alloc") return;
+      fired = true;
+      action();
+    }
+    void blocked(const SchedulePoint&) override {}
+  } hook;
+  hook.action = [&] {
+    Task other(CpuId(1));
+    TaskScope scope(other);
+    w.model->memory_failure(*w.pool, head + kReadOnlyTail);
+  };
+  w.task.hook = &hook;
+  w.pool->set_max_huge_pages(0);
+  w.task.hook = nullptr;
+  EXPECT_TRUE(hook.fired);
+  return head;
+}
+
+TEST(V17MarkTest, C32c877191e02TheMarkIsClearedOnlyAfterTheRestore) {
+  PoolWorld w("v17", kHstate2M);
+  (void)memory_failure_as_the_restore_starts(w);
+  EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
+  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
+}
+
+// As shipped (the v17 posting, 5.14-6.4): the mark is cleared under
+// hugetlb_lock at removal, so memory_failure() takes the tail, still
+// read-only, for an ordinary page and sets PG_hwpoison on it.
+TEST(V17MarkTest, C32c877191e02RevertedMemoryFailureWritesAReadOnlyTail) {
+  PoolWorld w("v17", kHstate2M, PteAccess::kOnce, {"32c877191e02"});
+  const Pfn head = memory_failure_as_the_restore_starts(w);
+  ASSERT_EQ(w.machine.violations().count(ViolationKind::kRoTailWrite), 1u) << first_violation(w);
+  const std::vector<Violation> v = w.machine.violations().snapshot();
+  ASSERT_FALSE(v.empty());
+  EXPECT_EQ(v.front().kind, ViolationKind::kRoTailWrite);
+  EXPECT_EQ(v.front().pfn, head + kReadOnlyTail);
+}
 
 }  // namespace
 }  // namespace hvo

@@ -206,7 +206,8 @@ TEST_P(V518RevertTest, IsConstructibleAndCleanWithoutConcurrency) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Reverts, V518RevertTest,
-                         ::testing::Values("d8d55f5616cf", "3ce2c24cb68f", "fake-head", "restore-wmb"),
+                         ::testing::Values("d8d55f5616cf", "unlocked-split", "3ce2c24cb68f", "fake-head",
+                                           "restore-wmb"),
                          [](const auto& info) {
                            std::string name = info.param;
                            for (char& ch : name)
@@ -219,7 +220,9 @@ TEST(V518RegistryTest, KnowsTheModelAndItsReverts) {
   ASSERT_NE(info, nullptr);
   EXPECT_EQ(info->reserved_vmemmap_pages, 1u);
   EXPECT_EQ(info->vmemmap_mapping, VmemmapMapping::kPmdLeaves);
-  EXPECT_EQ(check_model_and_reverts("v5.18", {"d8d55f5616cf", "3ce2c24cb68f", "fake-head", "restore-wmb"}), "");
+  EXPECT_EQ(check_model_and_reverts("v5.18", {"d8d55f5616cf", "unlocked-split", "3ce2c24cb68f", "fake-head",
+                                              "restore-wmb"}),
+            "");
   EXPECT_NE(check_model_and_reverts("v5.18", {"raw-hwpoison"}), "");
 }
 
@@ -295,8 +298,41 @@ TEST_P(V518SplitRaceTest, D8d55f5616cfSecondSplitterFreesItsTableUnderThePageTab
   EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
 }
 
-TEST_P(V518SplitRaceTest, D8d55f5616cfRevertedBothInstallOneTableLeaksAndARemapIsLost) {
-  PoolWorld w("v5.18", kHstate2M, GetParam(), {"d8d55f5616cf"});
+// d8d55f5616cf reverted is 5.15-5.16's code: vmemmap_remap_free() holds
+// mmap_write_lock(&init_mm) through the split, so another walk cannot even
+// start (CPU 1's down_read_trylock() fails), where the fixed model's read
+// lock lets it in and the page-table lock keeps the two splits apart.
+TEST_P(V518SplitRaceTest, D8d55f5616cfRevertedTheSplitHoldsInitMmsMmapLockForWrite) {
+  for (const bool reverted : {false, true}) {
+    PoolWorld w("v5.18", kHstate2M, GetParam(),
+                reverted ? std::set<std::string>{"d8d55f5616cf"} : std::set<std::string>{});
+    const uint64_t boot_tables = page_table_frames(w);
+    RwSemaphore& mmap_lock = w.machine.page_tables().init_mm().mmap_lock;
+    std::optional<bool> another_walk_enters;
+    InjectInSplit hook(kWhileFilling, [&] {
+      Task other(CpuId(1));
+      TaskScope scope(other);
+      const bool got = mmap_lock.down_read_trylock();
+      if (got) mmap_lock.up_read();
+      another_walk_enters = got;
+    });
+    w.task.hook = &hook;
+    EXPECT_EQ(w.pool->set_max_huge_pages(1), 1u);
+    w.task.hook = nullptr;
+    ASSERT_TRUE(another_walk_enters.has_value()) << "reverted " << reverted;
+    EXPECT_EQ(*another_walk_enters, !reverted);
+    EXPECT_EQ(page_table_frames(w), boot_tables + 1);
+    EXPECT_TRUE(w.checker->check_quiescent()) << first_violation(w);
+    w.pool->set_max_huge_pages(0);
+    EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
+    EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
+  }
+}
+
+// unlocked-split (synthetic): the read lock of 5.17 with 5.16's lock-free
+// split. Was d8d55f5616cf's revert before issue 14.
+TEST_P(V518SplitRaceTest, UnlockedSplitRevertedBothInstallOneTableLeaksAndARemapIsLost) {
+  PoolWorld w("v5.18", kHstate2M, GetParam(), {"unlocked-split"});
   const uint64_t boot_tables = page_table_frames(w);
   const Race r = race_two_splits(w, kWhileFilling);
   ASSERT_TRUE(r.fired);
@@ -323,6 +359,35 @@ TEST_P(V518SplitRaceTest, Ce2c24cb68fSplitterReadsTheBlockUnderTheLockAndFindsIt
   w.pool->set_max_huge_pages(0);
   EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
   EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
+}
+
+// 3ce2c24cb68f reverted is 5.17-6.4's split_vmemmap_huge_pmd(): the leaf
+// test in its own init_mm.page_table_lock section before the split, the
+// block read after the lock is dropped. Before issue 14 the revert tested
+// the leaf with no lock at all (5.16's vmemmap_pmd_range(), a release that
+// had no page-table lock to take).
+TEST_P(V518SplitRaceTest, Ce2c24cb68fRevertedTheLeafTestIsUnderThePageTableLock) {
+  for (const bool reverted : {false, true}) {
+    PoolWorld w("v5.18", kHstate2M, GetParam(),
+                reverted ? std::set<std::string>{"3ce2c24cb68f"} : std::set<std::string>{});
+    const uint64_t ptl = w.machine.page_tables().init_mm().page_table_lock.sched_address();
+    struct CountLeafTests : ScheduleHook {
+      uint64_t ptl = 0;
+      unsigned before_the_split = 0;
+      void point(const SchedulePoint& p) override {
+        if (p.event == SchedEvent::kLockAcquire && p.address == ptl && current().operation == "vmemmap_remap_free")
+          ++before_the_split;
+      }
+      void blocked(const SchedulePoint&) override {}
+    } hook;
+    hook.ptl = ptl;
+    w.task.hook = &hook;
+    EXPECT_EQ(w.pool->set_max_huge_pages(1), 1u);
+    w.task.hook = nullptr;
+    // Fixed: the test and the read are one section inside the split.
+    EXPECT_EQ(hook.before_the_split, reverted ? 1u : 0u);
+    EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
+  }
 }
 
 TEST_P(V518SplitRaceTest, Ce2c24cb68fRevertedSplitterMapsThePageTablePageAsTheBlock) {
@@ -370,6 +435,60 @@ TEST(V518ConcurrentTest, AResizeAndSurplusFaultsAtOnceStayClean) {
 
 INSTANTIATE_TEST_SUITE_P(Policies, V518SplitRaceTest, ::testing::Values(PteAccess::kOnce, PteAccess::kPlain),
                          [](const auto& info) { return std::string(to_string(info.param)); });
+
+// --- 32c877191e02: the hugetlb mark at removal ------------------------------------------------
+
+// A tail in the folio's vmemmap page 4, read-only once optimized.
+constexpr uint64_t kReadOnlyTail = 256 + 5;
+
+// memory_failure() on a read-only tail (CPU 1) at the first schedule point
+// of the shrink's vmemmap_remap_alloc() (the folio is out of the pool, its
+// vmemmap not yet given back); returns the folio.
+Pfn memory_failure_as_the_restore_starts(PoolWorld& w) {
+  w.pool->set_max_huge_pages(1);
+  EXPECT_EQ(w.pool->folios().size(), 1u);
+  const Pfn head = w.pool->folios().at(0).head;
+  struct AtTheRestore : ScheduleHook {
+    std::function<void()> action;
+    bool fired = false;
+    void point(const SchedulePoint&) override {
+      if (fired || current().operation != "vmemmap_remap_alloc") return;
+      fired = true;
+      action();
+    }
+    void blocked(const SchedulePoint&) override {}
+  } hook;
+  hook.action = [&] {
+    Task other(CpuId(1));
+    TaskScope scope(other);
+    w.model->memory_failure(*w.pool, head + kReadOnlyTail);
+  };
+  w.task.hook = &hook;
+  w.pool->set_max_huge_pages(0);
+  w.task.hook = nullptr;
+  EXPECT_TRUE(hook.fired);
+  return head;
+}
+
+TEST(V518MarkTest, C32c877191e02TheMarkIsClearedOnlyAfterTheRestore) {
+  PoolWorld w("v5.18", kHstate2M);
+  (void)memory_failure_as_the_restore_starts(w);
+  EXPECT_TRUE(w.checker->check_all_returned()) << first_violation(w);
+  EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
+}
+
+// As shipped (the v17 posting, 5.14-6.4): the mark is cleared under
+// hugetlb_lock at removal, so memory_failure() takes the tail, still
+// read-only, for an ordinary page and sets PG_hwpoison on it.
+TEST(V518MarkTest, C32c877191e02RevertedMemoryFailureWritesAReadOnlyTail) {
+  PoolWorld w("v5.18", kHstate2M, PteAccess::kOnce, {"32c877191e02"});
+  const Pfn head = memory_failure_as_the_restore_starts(w);
+  ASSERT_EQ(w.machine.violations().count(ViolationKind::kRoTailWrite), 1u) << first_violation(w);
+  const std::vector<Violation> v = w.machine.violations().snapshot();
+  ASSERT_FALSE(v.empty());
+  EXPECT_EQ(v.front().kind, ViolationKind::kRoTailWrite);
+  EXPECT_EQ(v.front().pfn, head + kReadOnlyTail);
+}
 
 }  // namespace
 }  // namespace hvo

@@ -412,8 +412,9 @@ TEST_P(V71SplitRaceTest, D8d55f5616cfSecondSplitterFreesItsTableUnderThePageTabl
   EXPECT_FALSE(w.machine.violations().any()) << first_violation(w);
 }
 
-TEST_P(V71SplitRaceTest, D8d55f5616cfRevertedBothInstallOneTableLeaks) {
-  PoolWorld w("v7.1", kHstate2M, GetParam(), {"d8d55f5616cf"});
+// unlocked-split (synthetic; d8d55f5616cf's revert before issue 14).
+TEST_P(V71SplitRaceTest, UnlockedSplitRevertedBothInstallOneTableLeaks) {
+  PoolWorld w("v7.1", kHstate2M, GetParam(), {"unlocked-split"});
   const uint64_t boot_tables = page_table_frames(w);
   const SplitRace r = race_two_splits(w, kWhileFilling);
   EXPECT_EQ(page_table_frames(w), boot_tables + 2);  // both tables installed, one after the other
@@ -457,8 +458,9 @@ INSTANTIATE_TEST_SUITE_P(Policies, V71SplitRaceTest, ::testing::Values(PteAccess
 
 // --- the registry and the reverts without concurrency ---------------------------------------------------
 
-const std::vector<std::string> kReverts = {"d8d55f5616cf", "3ce2c24cb68f", "restore-wmb", "flush-before-free",
-                                           "32c877191e02", "d8f5f7e445f0", "2b21624fc232", "tail-cmpxchg"};
+const std::vector<std::string> kReverts = {"d8d55f5616cf",      "unlocked-split", "3ce2c24cb68f",
+                                           "restore-wmb",       "flush-before-free", "32c877191e02",
+                                           "d8f5f7e445f0",      "2b21624fc232",   "tail-cmpxchg"};
 
 TEST(V71RegistryTest, KnowsTheModelAndItsReverts) {
   const ModelInfo* info = find_model("v7.1");
@@ -493,7 +495,9 @@ TEST(V71ConcurrentTest, AResizeAndSurplusFaultsAtOnceStayCleanWithOneTailPage) {
 // than 6.7's batched resize: d8d55f5616cf (5.x), restore-wmb (2022),
 // 2b21624fc232 (6.1), 3ce2c24cb68f, d8f5f7e445f0 and 32c877191e02 (6.5).
 const Pool6xModel kV71{
-    "v7.1", 0, {"d8d55f5616cf", "restore-wmb", "2b21624fc232", "3ce2c24cb68f", "d8f5f7e445f0", "32c877191e02"}};
+    "v7.1",
+    0,
+    {"d8d55f5616cf", "restore-wmb", "2b21624fc232", "3ce2c24cb68f", "d8f5f7e445f0", "32c877191e02", "unlocked-split"}};
 INSTANTIATE_TEST_SUITE_P(V71, Pool6xTest, ::testing::Values(kV71), pool_6x_test_name);
 INSTANTIATE_TEST_SUITE_P(V71, Pool6xRevertTest, ::testing::Combine(::testing::Values(kV71), ::testing::ValuesIn(kReverts)),
                          pool_6x_revert_test_name);

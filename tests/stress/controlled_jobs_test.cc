@@ -82,7 +82,7 @@ void expect_same_search(const SearchRun& sequential, const SearchRun& parallel, 
 }
 
 // Fails at execution 26 (seed 27) after PCT's k has grown along the way.
-const std::vector<std::string> kFailingPct = {"run",      "--model", "v17",      "--pte-access", "plain",
+const std::vector<std::string> kFailingPct = {"run",      "--model", "v17",      "--pte-access", "plain-torn",
                                               "--mode",   "controlled", "--strategy", "pct",     "--seeds",
                                               "500",      "--seed",  "1"};
 
@@ -98,7 +98,7 @@ TEST(ControlledJobs, AFailingPctSearchFindsTheSameLowestFailureWithAnyJobs) {
 }
 
 TEST(ControlledJobs, AFailingRandomSearchFindsTheSameLowestFailureWithAnyJobs) {
-  const std::vector<std::string> args = {"run",        "--model",    "v17",    "--pte-access", "plain", "--mode",
+  const std::vector<std::string> args = {"run",        "--model",    "v17",    "--pte-access", "plain-torn", "--mode",
                                          "controlled", "--strategy", "random", "--seeds",      "500",   "--seed",
                                          "7"};
   const SearchRun one = search(args, 1, "random");

@@ -123,12 +123,12 @@ TEST(ControlledRun, RevertedFixIsFoundReplayedAndMinimized) {
   EXPECT_LE(std::filesystem::file_size(min), std::filesystem::file_size(file));
 }
 
-// The must-show: plain PTE accesses race (the scheduler's
+// The must-show: plain PTE accesses in 32-bit halves (plain-torn) race (the scheduler's
 // happens-before race detector reports it through the machine's log), the
 // failure replays twice to the same hash and violation, and minimizes.
 TEST(ControlledRun, PlainPteAccessesRaceUnderPct) {
   const std::string out = temp_dir("plain");
-  const auto r = hvo_stress({"run", "--model", "v17", "--pte-access", "plain", "--mode", "controlled", "--strategy",
+  const auto r = hvo_stress({"run", "--model", "v17", "--pte-access", "plain-torn", "--mode", "controlled", "--strategy",
                              "pct", "--seeds", "500", "--seed", "1", "--json", "--out", out});
   ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
   const json::object o = parse_object(r.out);
@@ -173,13 +173,13 @@ std::string found_and_replayed(std::vector<std::string> args, const std::string&
   return kind;
 }
 
-// v5.18's PMD split without init_mm.page_table_lock: only when the racing
+// v5.18's PMD split without init_mm.page_table_lock (unlocked-split): only when the racing
 // CPUs make the first split themselves (a pool grown in the setup splits
 // it serially), a resize and a fault's surplus folio (the grow workload:
 // two resizes cannot race, resize_lock).
 TEST(ControlledRun, PmdSplitRaceNeedsAnEmptyStartingPool) {
   const std::string kind = found_and_replayed({"run", "--mode", "controlled", "--model", "v5.18", "--revert",
-                                               "d8d55f5616cf", "--workload", "grow", "--initial-pool", "0",
+                                               "unlocked-split", "--workload", "grow", "--initial-pool", "0",
                                                "--strategy", "pct", "--seeds", "500", "--seed", "1"},
                                               temp_dir("pmd-split"));
   EXPECT_FALSE(kind.empty());
@@ -189,7 +189,7 @@ TEST(ControlledRun, PmdSplitRaceNeedsAnEmptyStartingPool) {
 // (ids beyond the CPUs): the replay file carries and accepts them.
 TEST(ControlledRun, WeakMemoryModelFailuresReplay) {
   const std::string kind = found_and_replayed({"run", "--mode", "controlled", "--model", "v17", "--pte-access",
-                                               "plain", "--memory-model", "weak", "--seeds", "500", "--seed", "1"},
+                                               "plain-torn", "--memory-model", "weak", "--seeds", "500", "--seed", "1"},
                                               temp_dir("weak"));
   EXPECT_TRUE(kind == "data-race" || kind == "torn-pte") << kind;
 }

@@ -271,8 +271,10 @@ Scenario pte_write_vs_walk(PteAccess policy) {
                   }};
 }
 
+// A plain store exists only with plain-torn (32-bit page tables): with
+// --pte-access plain, set_pte_at() is one WRITE_ONCE() store.
 TEST(RaceDetectorEngineTest, APlainPteWriteRacingAnotherCpusTlbMissWalkIsReported) {
-  const Report r = explore(pte_write_vs_walk(PteAccess::kPlain),
+  const Report r = explore(pte_write_vs_walk(PteAccess::kPlainTorn),
                            Options{.strategy = StrategyKind::kRandom, .executions = 20});
   EXPECT_EQ(r.count(Verdict::kViolation), 20u);  // concurrent in every order
   ASSERT_TRUE(r.first_failure);
@@ -297,7 +299,7 @@ Scenario plain_pte_writer_and_reader(PteLock lock) {
                     MachineConfig config;
                     config.memory_bytes = MachineConfig::kMinMemory;
                     config.nr_cpus = 2;
-                    config.pte_access = PteAccess::kPlain;
+                    config.pte_access = PteAccess::kPlainTorn;
                     auto& m = e.make<Machine>(config);
                     e.watch(m.violations());
                     const PhysAddr pte = m.page_tables().walk(pfn_to_page(Pfn(5000))).entry;
@@ -306,23 +308,23 @@ Scenario plain_pte_writer_and_reader(PteLock lock) {
                       const PteValue v = m.page_tables().walk(pfn_to_page(Pfn(5000))).value;
                       if (lock == PteLock::kPageTableLock) {
                         SpinLockGuard g(mm.page_table_lock);
-                        m.page_tables().write_entry(pte, v, PteAccess::kPlain);
+                        m.page_tables().write_entry(pte, v, PteAccess::kPlainTorn);
                       } else if (lock == PteLock::kMmapLockWriteAndRead) {
                         WriteGuard g(mm.mmap_lock);
-                        m.page_tables().write_entry(pte, v, PteAccess::kPlain);
+                        m.page_tables().write_entry(pte, v, PteAccess::kPlainTorn);
                       } else {
-                        m.page_tables().write_entry(pte, v, PteAccess::kPlain);
+                        m.page_tables().write_entry(pte, v, PteAccess::kPlainTorn);
                       }
                     });
                     e.cpu([&m, &mm, pte, lock] {
                       if (lock == PteLock::kPageTableLock) {
                         SpinLockGuard g(mm.page_table_lock);
-                        (void)m.page_tables().read_entry(pte, PteAccess::kPlain);
+                        (void)m.page_tables().read_entry(pte, PteAccess::kPlainTorn);
                       } else if (lock == PteLock::kMmapLockWriteAndRead) {
                         ReadGuard g(mm.mmap_lock);
-                        (void)m.page_tables().read_entry(pte, PteAccess::kPlain);
+                        (void)m.page_tables().read_entry(pte, PteAccess::kPlainTorn);
                       } else {
-                        (void)m.page_tables().read_entry(pte, PteAccess::kPlain);
+                        (void)m.page_tables().read_entry(pte, PteAccess::kPlainTorn);
                       }
                     });
                   }};

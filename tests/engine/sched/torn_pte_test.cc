@@ -61,17 +61,17 @@ uint64_t torn_executions(PteAccess policy, uint64_t flip, Reader reader) {
 }
 
 TEST(TornPteTest, TheHardwareWalkSeesAPlainPteHalfWritten) {
-  EXPECT_GT(torn_executions(PteAccess::kPlain, kBothHalves, Reader::kHardwareWalk), 0u);
+  EXPECT_GT(torn_executions(PteAccess::kPlainTorn, kBothHalves, Reader::kHardwareWalk), 0u);
 }
 
 TEST(TornPteTest, ASoftwareReaderOfTheHalvesSeesThemFromTwoValues) {
-  EXPECT_GT(torn_executions(PteAccess::kPlain, kBothHalves, Reader::kSoftwarePlain), 0u);
+  EXPECT_GT(torn_executions(PteAccess::kPlainTorn, kBothHalves, Reader::kSoftwarePlain), 0u);
 }
 
 TEST(TornPteTest, NeverUnderOnceNorWhenOneHalfChanges) {
   for (const Reader reader : {Reader::kHardwareWalk, Reader::kSoftwarePlain}) {
     EXPECT_EQ(torn_executions(PteAccess::kOnce, kBothHalves, reader), 0u);
-    EXPECT_EQ(torn_executions(PteAccess::kPlain, kLowHalfOnly, reader), 0u);
+    EXPECT_EQ(torn_executions(PteAccess::kPlainTorn, kLowHalfOnly, reader), 0u);
   }
 }
 

@@ -161,7 +161,7 @@ TEST(TsanControlled, AParallelSearchIsRaceFreeAndGivesTheSequentialResult) {
 
   // A failing PCT search (its estimate k grows along the way): the same
   // lowest failing execution and replay file.
-  const std::vector<std::string> failing = {"run",        "--model",    "v17", "--pte-access", "plain", "--mode",
+  const std::vector<std::string> failing = {"run",        "--model",    "v17", "--pte-access", "plain-torn", "--mode",
                                             "controlled", "--strategy", "pct", "--seeds",      "40",    "--seed",
                                             "1"};
   std::vector<std::string> failing_jobs = failing;
