@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <exception>
 #include <functional>
-#include <latch>
 #include <memory>
 #include <stdexcept>
 #include <variant>
@@ -258,7 +256,7 @@ ControlledResult run_controlled_parallel(const CampaignConfig& c) {
     const uint64_t end = std::min<uint64_t>(c.seeds, next + size);
     batch.assign(end - next, std::nullopt);
     // Each index writes its own slot; run_batch() returning orders them
-    // all before the reads below (the latch).
+    // all before the reads below (tbb_executor.h).
     pool.run_batch(next, end, [&](uint64_t i) { batch[i - next] = run_search_step(c, i, k); });
     uint64_t accepted = next;
     uint64_t true_k = k;
@@ -302,7 +300,7 @@ bool run_random_executions(const CampaignConfig& c, uint64_t count, const std::f
     const uint64_t end = std::min<uint64_t>(count, next + uint64_t{4} * c.jobs);
     batch.assign(end - next, std::nullopt);
     // Each position writes its own slot; run_batch() returning orders them
-    // all before the reads below (the latch).
+    // all before the reads below (tbb_executor.h).
     pool.run_batch(next, end, [&](uint64_t i) { batch[i - next] = run_search_step(c, index_of(i), 0); });
     for (uint64_t i = next; i < end; ++i) {
       SearchStep& step = *batch[i - next];
