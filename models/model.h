@@ -113,6 +113,15 @@ class Model : public HugetlbVmemmapOps {
     static_cast<void>(h);
     return compound_head_value(head);
   }
+  // The count of the static key that makes compound_head() check for fake
+  // heads (5.18's hugetlb_free_vmemmap_enabled_key, 5.19-7.0's
+  // hugetlb_optimize_vmemmap_key), or nullopt in a generation without one
+  // (v17 has no fake heads; 7.1 none either). Each optimization's
+  // static_branch_inc() is undone by its restore's (or its failed remap's)
+  // static_branch_dec(), so at a quiescent point the count equals the
+  // optimized folios: the static-key-balance invariant. Fewer, and a fake
+  // head is mapped while compound_head() no longer looks for it.
+  [[nodiscard]] virtual std::optional<int64_t> fake_head_key_count() const { return std::nullopt; }
   // Vmemmap pages HVO frees per folio: the kernel's savings figure.
   [[nodiscard]] uint64_t vmemmap_pages_freed_per_folio(const Hstate& h) const {
     return h.vmemmap_pages() - info().reserved_vmemmap_pages;

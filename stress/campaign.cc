@@ -107,6 +107,9 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
 
   Run run{config, *workload, ActorWorld{machine, pool, model, max_pool}, checker, {}, {}, {}, Clock::now()};
   set_up_pool(*workload, run.world);
+  // fail_page_alloc for the threads' allocations (not the setup's), decided
+  // from the campaign's seed and each allocation's index.
+  if (config.fail_alloc) machine.alloc_failure().configure(*config.fail_alloc, config.seed);
   machine.violations().set_listener([&](const Violation& v) {
     on_finding(v);
     run.stop.store(true, std::memory_order_release);
@@ -149,7 +152,9 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
     if (e) std::rethrow_exception(e);
   if (check_error) std::rethrow_exception(check_error);
 
-  // The end: give everything back and check that it all came back.
+  // The end: give everything back and check that it all came back, which
+  // an injected failure must not stop.
+  machine.alloc_failure().disable();
   if (!machine.violations().any()) {
     Task task{CpuId(0)};
     TaskScope scope(task);
@@ -171,6 +176,7 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
   s.tlb_flushes = machine.mmu().flushes();
   s.vmemmap = pool.vmemmap_stats();
   s.max_pool_pages = max_pool;
+  s.allocs_failed = machine.alloc_failure().injected();
   return r;
 }
 

@@ -29,6 +29,8 @@ struct CampaignStats {
   uint64_t tlb_flushes = 0;
   VmemmapStats vmemmap;
   uint64_t max_pool_pages = 0;
+  // --fail-alloc: allocations failed by fail_page_alloc's knobs.
+  uint64_t allocs_failed = 0;
   double elapsed_s = 0;
 };
 

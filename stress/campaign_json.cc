@@ -1,5 +1,7 @@
 #include "stress/campaign_json.h"
 
+#include "stress/fail_alloc_parse.h"
+
 #include <fmt/format.h>
 
 namespace hvo::stress {
@@ -29,6 +31,7 @@ json::object to_json(const CampaignConfig& c) {
   o["pte_access"] = std::string(to_string(c.pte_access));
   if (c.mode == CampaignMode::kFree) {
     o["check_every"] = c.check_every;
+    if (c.fail_alloc) o["fail_alloc"] = to_string(*c.fail_alloc);
     return o;
   }
   o["strategy"] = std::string(sched::to_string(c.strategy));
@@ -38,6 +41,9 @@ json::object to_json(const CampaignConfig& c) {
   o["max_steps"] = c.max_steps;
   o["initial_pool"] = c.initial_pool;
   o["memory_model"] = std::string(sched::to_string(c.memory_model));
+  // Only when set, so that summaries and replay files without it are
+  // unchanged (and files written before it existed read as 0).
+  if (c.fail_allocs != 0) o["fail_allocs"] = c.fail_allocs;
   return o;
 }
 
@@ -84,6 +90,9 @@ json::object to_json(const CampaignStats& s) {
       s.operations > 0 ? static_cast<double>(s.tlb_flushes) / static_cast<double>(s.operations) : 0.0;
   o["hugepages_demoted"] = s.vmemmap.demoted;  // 1 GiB folios demoted into 2 MiB ones (the demote actor)
   o["max_pool_pages"] = s.max_pool_pages;
+  // Only when something was injected (--fail-alloc), so that other
+  // summaries stay as they were.
+  if (s.allocs_failed != 0) o["allocations_failed"] = s.allocs_failed;
   return o;
 }
 

@@ -51,7 +51,7 @@ ExitCode run_minimize(const po::variables_map& vm, std::ostream& out) {
   if (f.config.mode != stress::CampaignMode::kControlled)
     throw UsageError(path, "a free-mode finding has no schedule to shrink (run it with --mode controlled)");
   // Minimizing what does not fail would "succeed" with nothing: check first.
-  const stress::ReplayResult first = stress::replay_execution(f.config, f.seed, f.decisions);
+  const stress::ReplayResult first = stress::replay_execution(f.config, f.seed, f.decisions, nullptr, f.alloc_failures);
   if (first.result.verdict != sched::Verdict::kViolation && first.result.verdict != sched::Verdict::kDeadlock)
     throw UsageError(path, fmt::format("its replay does not fail ({}: {}); nothing to minimize",
                                        sched::to_string(first.result.verdict), first.result.message));

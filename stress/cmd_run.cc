@@ -15,6 +15,7 @@
 #include "stress/cmd_run_controlled.h"
 #include "stress/controlled_campaign.h"
 #include "stress/duration_parse.h"
+#include "stress/fail_alloc_parse.h"
 #include "stress/finding_writer.h"
 #include "stress/flag_values.h"
 #include "stress/json_out.h"
@@ -75,7 +76,13 @@ po::options_description run_flags() {
       ("race", po::value<std::string>()->value_name("ID"),
        "run a race catalogue entry's scenario on its reverted model (hvo-stress list races); "
        "other flags override the scenario's")
-      ("fixed", po::bool_switch(), "with --race: run the same scenario on the fixed model");
+      ("fixed", po::bool_switch(), "with --race: run the same scenario on the fixed model")
+      ("fail-allocs", po::value<std::string>()->value_name("N"),
+       "controlled: up to N allocations that may fail in the kernel fail per execution, chosen from the seed, "
+       "recorded in the replay file (default 0)")
+      ("fail-alloc", po::value<std::string>()->value_name("SPEC"),
+       "free: fail_page_alloc's knobs, e.g. probability=1,interval=1,times=100,min-order=0 "
+       "(probability in percent, as the kernel's)");
   return flags;
 }
 
@@ -122,7 +129,8 @@ CampaignConfig config_from_flags(const po::variables_map& vm) {
         {{"free", stress::CampaignMode::kFree}, {"controlled", stress::CampaignMode::kControlled}});
   const bool controlled = c.mode == stress::CampaignMode::kControlled;
   for (const char* flag :
-       {"strategy", "seeds", "depth", "preemptions", "max-steps", "initial-pool", "memory-model", "jobs"})
+       {"strategy", "seeds", "depth", "preemptions", "max-steps", "initial-pool", "memory-model", "jobs",
+        "fail-allocs"})
     if (!controlled && vm.count(flag)) throw UsageError(std::string("--") + flag, "needs --mode controlled");
   if (controlled && !vm["check-every"].defaulted())
     throw UsageError("--check-every", "is for free mode: controlled mode checks at the end of every execution");
@@ -163,7 +171,16 @@ CampaignConfig config_from_flags(const po::variables_map& vm) {
   c.check_every = parse_count_flag("--check-every", vm["check-every"].as<std::string>(), 1, uint64_t{1} << 40);
   c.out_dir = vm["out"].as<std::string>();
   if (c.out_dir.empty()) throw UsageError("--out", "empty directory name");
+  if (vm.count("fail-alloc")) {
+    if (controlled)
+      throw UsageError("--fail-alloc", "is for free mode: controlled mode fails allocations as choices (--fail-allocs N)");
+    auto attr = stress::parse_fail_alloc(vm["fail-alloc"].as<std::string>());
+    if (auto* err = std::get_if<std::string>(&attr)) throw UsageError("--fail-alloc", *err);
+    c.fail_alloc = std::get<FaultAttr>(attr);
+  }
   if (!controlled) return c;
+  if (vm.count("fail-allocs"))
+    c.fail_allocs = parse_count_flag("--fail-allocs", vm["fail-allocs"].as<std::string>(), 0, 1024);
   if (vm.count("strategy"))
     c.strategy = parse_choice_flag<sched::StrategyKind>(
         "--strategy", vm["strategy"].as<std::string>(),
@@ -205,6 +222,9 @@ void print_text(std::ostream& out, const CampaignConfig& c, const CampaignResult
                      s.vmemmap.optimized, s.vmemmap.restored, s.elapsed_s > 0 ? cycles / s.elapsed_s : 0.0,
                      s.vmemmap.restore_failures);
   out << fmt::format("vmemmap pages   {} freed, {} allocated back\n", s.vmemmap.pages_freed, s.vmemmap.pages_allocated);
+  if (c.fail_alloc)
+    out << fmt::format("alloc failures  {} injected ({}); error paths: {} vmemmap restores failed\n", s.allocs_failed,
+                       stress::to_string(*c.fail_alloc), s.vmemmap.restore_failures);
   out << fmt::format("checks          {} stop-the-world, {} kpageflags reads checked\n", s.quiescent_checks,
                      s.actors.kpageflags_checked);
   out << fmt::format("schedule points {}, TLB flushes {}, grace periods {}\n", s.schedule_points, s.tlb_flushes,
@@ -261,7 +281,8 @@ Command run_command() {
           "run --model M [--revert FIX]... [--mode free|controlled] [--threads N] (--iterations N | --duration T) "
           "[--seed S] [--workload NAME] [--hugepage-size 2M|1G] [--memory SIZE] [--pte-access once|plain] "
           "[--strategy random|pct|bounded] [--seeds N] [--depth d] [--preemptions P] [--max-steps N] "
-          "[--initial-pool N] [--memory-model sc|tso|weak] [--jobs N] [--race ID [--fixed]] [--json] "
+          "[--initial-pool N] [--memory-model sc|tso|weak] [--jobs N] [--fail-allocs N] [--fail-alloc SPEC] "
+          "[--race ID [--fixed]] [--json] "
           "[--out DIR]",
       .summary = "a stress campaign: threads allocate, free and access hugepages while checkers watch",
       .positionals = {},

@@ -137,6 +137,9 @@ bool V518Model::update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) {
   StructPageAccess& pages = machine_.pages();
   const std::optional<Pfn> hwpoison_page = take_hwpoison_page(head);
   if (!alloc_huge_page_vmemmap(pool, head)) {
+    // The raw error page stays recorded with the folio (the kernel keeps it
+    // in the head's struct page): the next free delivers it.
+    if (hwpoison_page) note_hwpoison_page(head, *hwpoison_page);
     // "If we cannot allocate vmemmap pages, just refuse to free the page
     // and put the page back on the hugetlb free list and treat as a
     // surplus page."
@@ -195,13 +198,22 @@ void V518Model::memory_failure(HugetlbPool& pool, Pfn pfn) {
   const Pfn head = compound_head(pfn);
   const RmwResult<uint64_t> r = pages.fetch_or(head, PageWord::kFlags, page_flag(PG_hwpoison));
   if (!r.ok || (r.value & page_flag(PG_hwpoison)) != 0) return;  // already being handled
+  pool.hwpoison().handling(pfn);
   // A free hugepage is dissolved (__page_handle_poison() ->
   // dissolve_free_huge_page(p)): removed under hugetlb_lock, restored, the
   // poison moved to p, freed (update_and_free_hugetlb_folio above).
   const DissolveResult res = pool.dissolve_free_hugetlb_folio(pfn, [&](Pfn h) { note_hwpoison_page(h, pfn); });
-  if (res == DissolveResult::kDissolved) return;
-  // In use (or raced with its freeing, or the restore failed): nothing is
-  // dissolved; lift the injected poison again so the folio stays usable.
+  if (res == DissolveResult::kDissolved) return;  // retired with the folio's frames
+  if (res == DissolveResult::kRestoreFailed) {
+    // The kernel keeps the poison when the dissolve fails: PG_hwpoison stays
+    // on the head and the raw page recorded with the folio, which (back in
+    // the pool) is skipped by every dequeue and dissolved when it is freed.
+    pool.hwpoison().kept(pfn);
+    return;
+  }
+  // In use (or raced with its freeing): nothing is dissolved;
+  // unpoison_memory() lifts the injected poison again so the folio stays usable.
+  pool.hwpoison().unpoisoned(pfn);
   pages.clear_flag(head, PG_hwpoison);
 }
 
