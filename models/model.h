@@ -128,12 +128,24 @@ class Model : public HugetlbVmemmapOps {
   }
 
   [[nodiscard]] bool reverted(std::string_view fix) const { return reverts_.count(std::string(fix)) != 0; }
+  // Test-only planted bugs (never set by the CLI): the classes of issue 19
+  // that no historical fix reverts, written into the fixed code so that a
+  // test shows a campaign finds each (tests/stress/planted_bugs_test.cc).
+  // Names: kPlanted* below; set before any CPU runs.
+  static constexpr std::string_view kPlantedPoisonDropped = "poison-dropped-on-failed-dissolve";
+  static constexpr std::string_view kPlantedKeyDecBeforeRestore = "key-dec-before-failed-restore";
+  static constexpr std::string_view kPlantedRollbackShort = "rollback-one-pte-short";
+  void plant_for_test(std::string bug) { planted_.insert(std::move(bug)); }
+  [[nodiscard]] bool planted(std::string_view bug) const {
+    return !planted_.empty() && planted_.count(std::string(bug)) != 0;
+  }
   [[nodiscard]] const std::set<std::string>& reverts() const { return reverts_; }
   Machine& machine() const { return machine_; }
 
  protected:
   Machine& machine_;
   std::set<std::string> reverts_;
+  std::set<std::string> planted_;
 };
 
 }  // namespace hvo

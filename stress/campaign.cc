@@ -51,9 +51,10 @@ struct Run {
 // after each (the barrier's completion).
 template <class Barrier>
 void cpu_main(Run& run, Barrier& sync, unsigned cpu, ActorCounters& counters, uint64_t& schedule_points,
-              std::exception_ptr& error) {
+              std::exception_ptr& error, CoverageSink& sink) {
   Task task{CpuId(cpu)};
   TaskScope scope(task);
+  const CoverageScope coverage(&sink);
   Rng rng(run.config.seed, cpu);
   const unsigned n = run.config.threads;
   const uint64_t round = std::max<uint64_t>(1, run.config.check_every / n);
@@ -134,9 +135,10 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
   std::vector<ActorCounters> counters(config.threads);
   std::vector<uint64_t> points(config.threads, 0);
   std::vector<std::exception_ptr> errors(config.threads);
+  std::vector<CoverageSink> sinks(config.threads);
   std::vector<std::thread> threads;
   for (unsigned i = 0; i < config.threads; ++i)
-    threads.emplace_back([&, i] { cpu_main(run, sync, i, counters[i], points[i], errors[i]); });
+    threads.emplace_back([&, i] { cpu_main(run, sync, i, counters[i], points[i], errors[i], sinks[i]); });
 
   if (on_progress) {
     while (!run.stop.load(std::memory_order_acquire)) {
@@ -177,6 +179,7 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
   s.vmemmap = pool.vmemmap_stats();
   s.max_pool_pages = max_pool;
   s.allocs_failed = machine.alloc_failure().injected();
+  for (const CoverageSink& sink : sinks) s.coverage += sink.report();
   return r;
 }
 

@@ -58,6 +58,10 @@ struct CampaignConfig {
   // the execution's seed (engine/sched/alloc_choice.h). 0: none, and the
   // executions are the ones without the choice.
   uint64_t fail_allocs = 0;
+  // Test-only: bugs planted in the fixed model or pool (Model::plant_for_test(),
+  // "surplus-past-overcommit": HugetlbPool's kNoOvercommitRecheck). Never
+  // set by the CLI, so in neither command_line() nor the replay file.
+  std::set<std::string> planted_bugs;
   // How many executions run at once (threads, each with its own scheduler
   // and world; controlled_campaign.cc). How the search runs, not what it finds: the
   // result is the same for every value (controlled_campaign.h), so it is in

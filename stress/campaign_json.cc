@@ -1,5 +1,6 @@
 #include "stress/campaign_json.h"
 
+#include "stress/coverage.h"
 #include "stress/fail_alloc_parse.h"
 
 #include <fmt/format.h>
@@ -103,6 +104,7 @@ json::object summary_json(const CampaignConfig& c, const CampaignResult& r, cons
   o["violations"] = std::move(vs);
   o["violation_count"] = r.violation_count;
   o["stats"] = to_json(r.stats);
+  o["coverage"] = to_json(r.stats.coverage, coverage_warnings(c.model, r.stats.coverage, false));
   // Free mode: the interleaving is the machine's; only controlled mode has
   // a trace hash that names it.
   o["trace_hash"] = nullptr;

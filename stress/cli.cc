@@ -4,6 +4,7 @@
 
 #include "engine/check.h"
 #include "stress/cmd_describe.h"
+#include "stress/cmd_hunt.h"
 #include "stress/cmd_list.h"
 #include "stress/cmd_minimize.h"
 #include "stress/cmd_pool.h"
@@ -26,7 +27,7 @@ constexpr std::string_view kProgram = "hvo-stress";
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {run_command(),      replay_command(),   minimize_command(),
                                              pool_command(),     describe_command(), list_command(),
-                                             time_to_bug_command()};
+                                             time_to_bug_command(), hunt_command()};
   return table;
 }
 

@@ -12,6 +12,7 @@
 #include "models/registry.h"
 #include "stress/campaign.h"
 #include "stress/campaign_json.h"
+#include "stress/coverage.h"
 #include "stress/cmd_run_controlled.h"
 #include "stress/controlled_campaign.h"
 #include "stress/duration_parse.h"
@@ -229,6 +230,7 @@ void print_text(std::ostream& out, const CampaignConfig& c, const CampaignResult
                      s.actors.kpageflags_checked);
   out << fmt::format("schedule points {}, TLB flushes {}, grace periods {}\n", s.schedule_points, s.tlb_flushes,
                      s.grace_periods);
+  stress::print_coverage(out, s.coverage, stress::coverage_warnings(c.model, s.coverage, false));
   out << fmt::format("violations      {}\n", r.violation_count);
   for (const Violation& v : r.violations) out << "  " << v.to_string() << "\n";
 }

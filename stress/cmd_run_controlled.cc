@@ -7,6 +7,7 @@
 
 #include "stress/campaign_json.h"
 #include "stress/controlled_campaign.h"
+#include "stress/coverage.h"
 #include "stress/finding_writer.h"
 #include "stress/json_out.h"
 #include "stress/replay_file.h"
@@ -38,8 +39,10 @@ stress::ReplayFile replay_file_of(const CampaignConfig& c, const ControlledResul
   return f;
 }
 
+}  // namespace
+
 // The failure goes to disk before anything is printed: a finding is never lost.
-std::string save_failure(const CampaignConfig& c, const ControlledResult& r) {
+std::string save_controlled_failure(const CampaignConfig& c, const ControlledResult& r) {
   const std::string path = (std::filesystem::path(c.out_dir) /
                             fmt::format("controlled-{}-{}-seed{}.json", c.model, sched::to_string(c.strategy),
                                         *r.failing_seed))
@@ -51,6 +54,8 @@ std::string save_failure(const CampaignConfig& c, const ControlledResult& r) {
   std::cerr << "hvo-stress: saved " << path << "\nhvo-stress: replay: hvo-stress replay " << path << "\n";
   return path;
 }
+
+namespace {
 
 unsigned effective_jobs(const CampaignConfig& c) {
   return c.strategy == sched::StrategyKind::kBounded ? 1 : c.jobs;
@@ -121,6 +126,7 @@ json::object summary(const CampaignConfig& c, const ControlledResult& r, const s
     }
     o["fault_injection"] = std::move(fi);
   }
+  o["coverage"] = stress::to_json(r.coverage, stress::coverage_warnings(c.model, r.coverage, true));
   o["command"] = c.command_line();
   return o;
 }
@@ -159,6 +165,7 @@ void print_text(std::ostream& out, const CampaignConfig& c, const ControlledResu
         "error paths: {} vmemmap restores failed\n",
         r.faults.allocs_failed, r.faults.alloc_points, r.faults.executions_with_failure, c.fail_allocs,
         r.faults.restore_failures);
+  stress::print_coverage(out, r.coverage, stress::coverage_warnings(c.model, r.coverage, true));
   out << fmt::format("trace hash      {} ({} execution)\n", stress::hex64(x.trace_hash),
                      rep.first_failure ? "the failing" : "the last");
   if (!rep.first_failure) {
@@ -178,7 +185,7 @@ ExitCode run_controlled_campaign(const CampaignConfig& c, bool json_out, std::os
   if (std::string err = probe.prepare(); !err.empty()) throw UsageError("--out", err);
   const ControlledResult r = stress::run_controlled(c);
   std::string file;
-  if (r.report.first_failure) file = save_failure(c, r);
+  if (r.report.first_failure) file = save_controlled_failure(c, r);
   if (json_out)
     print_json(out, summary(c, r, file));
   else

@@ -45,6 +45,8 @@ struct Probe {
   std::optional<sched::AllocChoice> alloc;
   std::optional<std::vector<uint64_t>> replay_failures;
   FaultStats faults;  // summed as each execution's world is torn down
+  // The search's coverage sink, on the thread that runs its executions.
+  CoverageSink* coverage = nullptr;
 };
 
 MachineConfig machine_config(const CampaignConfig& c, const ModelInfo& info) {
@@ -81,6 +83,10 @@ struct World {
     machine.violations().set_listener([&probe = this->probe](const Violation& v) {
       if (!probe.first) probe.first = v;
     });
+    for (const std::string& bug : c.planted_bugs) {
+      if (bug == "surplus-past-overcommit") pool.plant_for_test(PoolPlantedBug::kNoOvercommitRecheck);
+      else model->plant_for_test(bug);
+    }
     // On the main task: no schedule point is a decision.
     set_up_pool(workload, actors);
     (void)pool.set_max_huge_pages(c.initial_pool);
@@ -155,6 +161,7 @@ sched::Scenario make_scenario(const CampaignConfig& c, Probe& probe) {
             const uint64_t seed = probe.vary_seed ? probe.base_seed + probe.executions : probe.base_seed;
             ++probe.executions;
             probe.first.reset();
+            if (probe.coverage != nullptr) probe.coverage->begin_execution();
             // The choice's draws are salted, never the strategy's: with
             // fail_allocs 0 there is no choice and no draw.
             if (probe.replay_failures)
@@ -224,6 +231,7 @@ struct SearchStep {
   std::optional<Violation> violation;
   FaultStats faults;
   std::vector<uint64_t> alloc_failures;
+  CoverageReport coverage;
 };
 SearchStep run_search_step(const CampaignConfig& c, uint64_t index, uint64_t pct_steps) {
   Probe probe;
@@ -236,7 +244,14 @@ SearchStep run_search_step(const CampaignConfig& c, uint64_t index, uint64_t pct
   // Per thread, kept across steps: the race detector's tables and the
   // arena stay grown (rebuilding them cost more than a step's execution).
   thread_local sched::Explorer explorer;
-  SearchStep step{explorer.explore(scenario, o), std::nullopt, {}, {}};
+  // A sink per thread, kept across steps: its report is this step's alone
+  // after the reset below.
+  thread_local CoverageSink sink;
+  sink = CoverageSink();
+  probe.coverage = &sink;
+  const CoverageScope coverage(&sink);
+  SearchStep step{explorer.explore(scenario, o), std::nullopt, {}, {}, {}};
+  step.coverage = sink.report();
   step.violation = probe.first;
   // The world is torn down when its execution ends: its figures are in.
   step.faults = probe.faults;
@@ -321,6 +336,7 @@ ControlledResult run_controlled_parallel(const CampaignConfig& c) {
       ++rep.executions;
       ++rep.verdicts[static_cast<int>(x.verdict)];
       r.faults += step.faults;
+      r.coverage += step.coverage;
       rep.schedule_points += step.report.schedule_points;
       if (pct) true_k = step.report.pct_steps;
       const bool failed = sched::is_failure(x.verdict);
@@ -349,10 +365,16 @@ ControlledResult run_controlled(const CampaignConfig& c) {
   Probe probe;
   probe.vary_seed = c.strategy != sched::StrategyKind::kBounded;
   probe.base_seed = c.seed;
+  CoverageSink sink;
+  probe.coverage = &sink;
   const sched::Scenario scenario = make_scenario(c, probe);
   const sched::Options o = search_options(c);
   ControlledResult r;
-  r.report = sched::explore(scenario, o);
+  {
+    const CoverageScope coverage(&sink);
+    r.report = sched::explore(scenario, o);
+  }
+  r.coverage = sink.report();
   if (r.report.first_failure) {
     // It was the last execution: the probe still holds its violation.
     r.failing_seed = probe.vary_seed ? c.seed + r.report.first_failure->index : c.seed;

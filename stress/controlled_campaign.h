@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 
+#include "engine/coverage.h"
 #include "engine/sched/alloc_choice.h"
 #include "engine/sched/scenario.h"
 #include "engine/violation.h"
@@ -52,6 +53,9 @@ struct FaultStats {
 struct ControlledResult {
   sched::Report report;
   FaultStats faults;
+  // What the executions exercised of the model (engine/coverage.h), pairs
+  // included (every CPU of an execution runs on one thread).
+  CoverageReport coverage;
   // The failing execution's failed allocation points (its replay file's
   // "alloc_failures"); with none, the last execution's (one thread only).
   std::vector<uint64_t> alloc_failures;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/coverage.h"
 #include "engine/hugetlb/compound_page.h"
 #include "engine/task.h"
 
@@ -126,6 +127,7 @@ std::optional<Pfn> HugetlbPool::alloc_fresh_folio_frames(Gfp gfp) {
                                 ? buddy.alloc_contig_pages(gfp, hstate_.nr_pages(), FrameState::kHugetlbData)
                                 : buddy.alloc_pages(gfp, hstate_.order, FrameState::kHugetlbData);
   if (!head) {
+    note_error_path(error_path::kHugepageAlloc);
     return std::nullopt;
   }
   // post_alloc_hook(): set_page_refcounted() on the head; the tails keep
@@ -486,6 +488,7 @@ void HugetlbPool::note_restored(uint64_t allocated) {
 }
 void HugetlbPool::note_restore_failure() {
   restore_failures_.fetch_add(1, std::memory_order_relaxed);
+  note_error_path(error_path::kRestoreFailed);
 }
 
 void HugetlbPool::add_allocated_folios(const std::vector<Pfn>& heads) {

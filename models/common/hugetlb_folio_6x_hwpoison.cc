@@ -52,11 +52,16 @@ void HugetlbFolio6x::memory_failure(HugetlbPool& pool, Pfn pfn) {
   // restored, the poison moved to the raw page, freed.
   const DissolveResult res = pool.dissolve_free_hugetlb_folio(pfn, [&](Pfn h) { note_raw_hwp_page(h, pfn); });
   if (res == DissolveResult::kDissolved) return;  // retired with the folio's frames
+  if (res == DissolveResult::kRestoreFailed && planted(kPlantedPoisonDropped)) {
+    pages.clear_flag(head, PG_hwpoison);  // planted: the poison lifted as if the folio were in use
+    return;
+  }
   if (res == DissolveResult::kRestoreFailed) {
     // The kernel keeps the poison when the dissolve fails: PG_hwpoison stays
     // on the head and the raw page on the folio's list, the folio (back in
     // the pool) is skipped by every dequeue and dissolved when it is freed.
     pool.hwpoison().kept(pfn);
+    note_error_path(error_path::kPoisonKept);
     return;
   }
   // In use or already being freed: unpoison_memory() lifts the injected

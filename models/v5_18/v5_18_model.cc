@@ -70,7 +70,8 @@ void V518Model::free_huge_page_vmemmap(HugetlbPool& pool, Pfn head) {
   // "Remap the vmemmap virtual address range [@vmemmap_addr, @vmemmap_end)
   // to the page which @vmemmap_reuse is mapped to, then free the pages
   // which the range [@vmemmap_addr, @vmemmap_end] is mapped to."
-  const v5_18::RemapFreeResult r = remap_.vmemmap_remap_free(vmemmap_addr, vmemmap_end, vmemmap_reuse);
+  const v5_18::RemapFreeResult r =
+      remap_.vmemmap_remap_free(vmemmap_addr, vmemmap_end, vmemmap_reuse, planted(kPlantedRollbackShort));
   if (r.result != v5_18::VmemmapResult::kOk) {
     // -ENOMEM: walked back, nothing aliases the head.
     key_.static_branch_dec();
@@ -91,12 +92,15 @@ bool V518Model::alloc_huge_page_vmemmap(HugetlbPool& pool, Pfn head) {
   // range is mapped to the page which @vmemmap_reuse is mapped to. When a
   // HugeTLB page is freed to the buddy allocator, previously discarded
   // vmemmap pages must be allocated and remapping."
+  // Planted: off before the remap, which may fail and leave the fake heads.
+  const bool early_dec = planted(kPlantedKeyDecBeforeRestore);
+  if (early_dec) key_.static_branch_dec();
   if (remap_.vmemmap_remap_alloc(vmemmap_addr, vmemmap_end, vmemmap_reuse, kGfpVmemmapPage) !=
       v5_18::VmemmapResult::kOk)
     return false;
   machine_.pages().fetch_and(head, PageWord::kPrivate, ~kHpgVmemmapOptimized);  // ClearHPageVmemmapOptimized()
   // Off only now: the remap and its TLB flush are done, no fake head is left.
-  key_.static_branch_dec();
+  if (!early_dec) key_.static_branch_dec();
   pool.note_restored(vmemmap_pages);
   return true;
 }
@@ -204,11 +208,16 @@ void V518Model::memory_failure(HugetlbPool& pool, Pfn pfn) {
   // poison moved to p, freed (update_and_free_hugetlb_folio above).
   const DissolveResult res = pool.dissolve_free_hugetlb_folio(pfn, [&](Pfn h) { note_hwpoison_page(h, pfn); });
   if (res == DissolveResult::kDissolved) return;  // retired with the folio's frames
+  if (res == DissolveResult::kRestoreFailed && planted(kPlantedPoisonDropped)) {
+    pages.clear_flag(head, PG_hwpoison);  // planted: the poison lifted as if the folio were in use
+    return;
+  }
   if (res == DissolveResult::kRestoreFailed) {
     // The kernel keeps the poison when the dissolve fails: PG_hwpoison stays
     // on the head and the raw page recorded with the folio, which (back in
     // the pool) is skipped by every dequeue and dissolved when it is freed.
     pool.hwpoison().kept(pfn);
+    note_error_path(error_path::kPoisonKept);
     return;
   }
   // In use (or raced with its freeing): nothing is dissolved;
