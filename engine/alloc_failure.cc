@@ -39,6 +39,24 @@ void AllocFailureInjector::fail_every_from(uint64_t n) {
   set_policy(Policy::kEveryFrom, 0, 0, n);
 }
 
+void AllocFailureInjector::configure(const FaultAttr& attr, uint64_t seed) {
+  HVO_CHECK(attr.probability_percent >= 0.0 && attr.probability_percent <= 100.0, "probability outside [0, 100]");
+  HVO_CHECK(attr.interval >= 1, "interval counts from 1");
+  set_min_order(attr.min_order);
+  // Before the policy: a reader that sees the policy sees its times.
+  times_left_.store(attr.times);
+  set_policy(Policy::kFaultAttr, attr.probability_percent / 100.0, seed, attr.interval);
+}
+
+bool AllocFailureInjector::take_time() {
+  int64_t left = times_left_.load();
+  for (;;) {
+    if (left < 0) return true;    // -1: no limit
+    if (left == 0) return false;  // "if (atomic_read(&attr->times) == 0) return false;"
+    if (times_left_.compare_exchange_weak(left, left - 1)) return true;
+  }
+}
+
 void AllocFailureInjector::disable() { set_policy(Policy::kOff, 0, 0, 0); }
 
 void AllocFailureInjector::set_min_order(Order order) {
@@ -61,13 +79,20 @@ void AllocFailureInjector::set_policy(Policy policy, double probability, uint64_
 
 AllocFailureInjector::Policy AllocFailureInjector::policy() const { return read_config().policy; }
 
-bool AllocFailureInjector::should_fail(Order order) {
+bool AllocFailureInjector::should_fail(Gfp gfp, Order order) {
+  // should_fail_alloc_page(): "if (gfp_mask & __GFP_NOFAIL) return false;"
+  if (has(gfp, Gfp::kNoFail)) return false;
   const Config c = read_config();
   // The kernel returns before should_fail() for a small order, so such an
   // allocation neither fails nor takes an index.
   if (order.value() < c.min_order) return false;
   const uint64_t index = allocations_.fetch_add(1) + 1;
-  if (!decide(c, index)) return false;
+  if (AllocDecider* d = decider_.load(std::memory_order_relaxed)) {
+    if (!d->fail(gfp, order)) return false;
+  } else {
+    if (!decide(c, index)) return false;
+    if (c.policy == Policy::kFaultAttr && !take_time()) return false;
+  }
   injected_.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
@@ -82,6 +107,9 @@ bool AllocFailureInjector::decide(const Config& c, uint64_t index) {
     case Policy::kProbability: return uniform(c.seed, since) < c.probability;
     case Policy::kNth: return since == c.n;
     case Policy::kEveryFrom: return since >= c.n;
+    // fail_page_alloc's should_fail(): "if (attr->interval > 1) { attr->count++;
+    // if (attr->count % attr->interval) return false; }", then the probability.
+    case Policy::kFaultAttr: return since % c.n == 0 && uniform(c.seed, since) < c.probability;
   }
   return false;
 }

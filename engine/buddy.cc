@@ -265,7 +265,7 @@ bool BuddyAllocator::prepare_alloc(Gfp gfp, Order order, const char* what) {
   // even when it would not have slept this time.
   if (may_sleep(gfp)) lockdep_.might_sleep(what);
   // should_fail_alloc_page(): before the free lists are looked at.
-  if (!inject_.should_fail(order)) return true;
+  if (!inject_.should_fail(gfp, order)) return true;
   failures_injected_.fetch_add(1, std::memory_order_relaxed);
   if (!has(gfp, Gfp::kNoWarn)) failure_warnings_.fetch_add(1, std::memory_order_relaxed);
   return false;

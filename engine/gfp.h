@@ -11,6 +11,7 @@
 //   4    kNoWarn         __GFP_NOWARN            a failure is not counted as a warn_alloc() warning
 //   5    kThisNode       __GFP_THISNODE          the machine has one node: always satisfied
 //   6    kZero           __GFP_ZERO              the frames' contents are cleared
+//   7    kNoFail         __GFP_NOFAIL            never failed by injection (should_fail_alloc_page())
 //
 // The composite masks are the kernel's: GFP_KERNEL may sleep, GFP_ATOMIC and
 // GFP_NOWAIT never do. Invariant: may_sleep(g) <=> g has kDirectReclaim.
@@ -30,6 +31,7 @@ enum class Gfp : uint32_t {
   kNoWarn = 1u << 4,
   kThisNode = 1u << 5,
   kZero = 1u << 6,
+  kNoFail = 1u << 7,
 
   kKernel = kDirectReclaim,  // GFP_KERNEL (the __GFP_IO/__GFP_FS parts have no meaning here)
   kAtomic = kHigh,           // GFP_ATOMIC
@@ -61,6 +63,7 @@ constexpr Gfp& operator|=(Gfp& a, Gfp b) { return a = a | b; }
       {Gfp::kHigh, "GFP_ATOMIC"},          {Gfp::kNoRetry, "__GFP_NORETRY"},
       {Gfp::kRetryMayFail, "__GFP_RETRY_MAYFAIL"}, {Gfp::kNoWarn, "__GFP_NOWARN"},
       {Gfp::kThisNode, "__GFP_THISNODE"},  {Gfp::kZero, "__GFP_ZERO"},
+      {Gfp::kNoFail, "__GFP_NOFAIL"},
   };
   std::string s = may_sleep(g) ? "GFP_KERNEL" : "";
   for (const Name& n : kNames) {

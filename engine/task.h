@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/coverage.h"
 #include "engine/schedule_point.h"
 #include "engine/types.h"
 
@@ -75,17 +76,21 @@ class TaskScope {
 };
 
 // Names the operation the current task is performing (e.g.
-// "vmemmap_remap_free") for fault records, restoring the previous one.
+// "vmemmap_remap_free") for fault records, restoring the previous one, and
+// counts it as a kernel function entered in the thread's coverage sink, if
+// one is installed (engine/coverage.h; `op` is a string literal).
 class OperationScope {
  public:
   explicit OperationScope(std::string_view op) : task_(current()), prev_(task_.operation) {
     task_.operation = op;
     if (task_.nr_operations < Task::kMaxOperations) task_.operations[task_.nr_operations] = op;
     ++task_.nr_operations;
+    if (CoverageSink* s = detail::coverage_sink) s->enter(task_.cpu.value(), op.data());
   }
   ~OperationScope() {
     task_.operation = prev_;
     --task_.nr_operations;
+    if (CoverageSink* s = detail::coverage_sink) s->leave(task_.cpu.value(), task_.nr_operations > 0 ? prev_.data() : nullptr);
   }
   OperationScope(const OperationScope&) = delete;
   OperationScope& operator=(const OperationScope&) = delete;

@@ -61,6 +61,14 @@ constexpr InvariantInfo kInvariants[] = {
     {Invariant::kPageTables, "page-tables", "page tables are well formed and changed break-before-make"},
     {Invariant::kPoolCounters, "pool-counters", "nr_huge_pages and free_huge_pages match the pool"},
     {Invariant::kSavings, "savings", "vmemmap pages saved equal the kernel's figures"},
+    {Invariant::kHwpoisonConservation, "hwpoison-conservation",
+     "every handled memory_failure() leaves its poison on the raw page or on a pool folio's raw-error list; no "
+     "poison is dropped; no free page keeps one"},
+    {Invariant::kOvercommitLimit, "overcommit-limit",
+     "surplus hugepages never exceed nr_overcommit_hugepages (beyond what a lowered limit left)"},
+    {Invariant::kStaticKeyBalance, "static-key-balance",
+     "the static key that makes compound_head() check for fake heads counts every optimized folio: no fake-head "
+     "alias is mapped while it is off"},
     {Invariant::kModelAssertion, "model-assertion", "no BUG_ON of the modelled kernel code fires"},
 };
 static_assert(std::size(kInvariants) == kNumInvariants);

@@ -57,6 +57,9 @@ enum class Invariant : uint8_t {
   kPageTables,         // page tables well formed (no BBM violation, no leaked table)
   kPoolCounters,       // nr, free, surplus match the pool
   kSavings,            // vmemmap pages saved equal the kernel's figures
+  kHwpoisonConservation, // a handled memory_failure()'s poison is kept (raw page or the folio's raw-error list)
+  kOvercommitLimit,    // surplus hugepages made by faults never exceed nr_overcommit_hugepages
+  kStaticKeyBalance,   // the fake-head static key is on for every folio whose vmemmap aliases its head
   kModelAssertion,     // a BUG_ON of the modelled kernel code
 };
 inline constexpr int kNumInvariants = static_cast<int>(Invariant::kModelAssertion) + 1;

@@ -78,6 +78,18 @@ TableCensus census(Machine& m) {
   return c;
 }
 
+// A struct page's flags word read through the page tables and physical
+// memory directly, as census() reads them: no schedule point and no TLB, so
+// a check made at a quiescent point adds nothing to a run's figures.
+bool peek_flag(Machine& m, Pfn pfn, PageFlagBit flag) {
+  const VmemmapAddr a = pfn_to_page(pfn);
+  const SoftWalk w = m.page_tables().walk(a);
+  if (!w.present) return false;
+  const uint64_t flags = m.mem().load<uint64_t>(
+      pfn_to_phys(w.frame) + a.value() % kPageSize + static_cast<uint64_t>(PageWord::kFlags), std::memory_order_relaxed);
+  return (flags & page_flag(flag)) != 0;
+}
+
 }  // namespace
 
 BootFigures boot_figures(Machine& m) {
@@ -335,17 +347,94 @@ bool InvariantChecker::check_savings(HugetlbPool& pool) {
   return ok;
 }
 
+bool InvariantChecker::check_hwpoison_conservation() {
+  bool ok = true;
+  for (HugetlbPool* p : pools()) ok = check_hwpoison_conservation(*p, p->folios()) && ok;
+  return ok;
+}
+
+bool InvariantChecker::check_hwpoison_conservation(HugetlbPool& pool, const std::vector<FolioSnapshot>& folios) {
+  bool ok = true;
+  const uint64_t nr_pages = pool.hstate().nr_pages();
+  const std::map<Pfn, HwpoisonState> ledger = pool.hwpoison().entries();
+  auto kept_in = [&](Pfn head) {
+    auto it = ledger.lower_bound(head);
+    return it != ledger.end() && it->first - head < nr_pages && it->second == HwpoisonState::kKept;
+  };
+  // Every pool folio showing the poison on its head kept one.
+  for (const FolioSnapshot& f : folios) {
+    if (f.state == FolioState::kRemoved || !peek_flag(m_, f.head, PG_hwpoison) || kept_in(f.head)) continue;
+    broken(Invariant::kHwpoisonConservation,
+           fmt::format("folio {:#x} shows PG_hwpoison but memory_failure() kept no poison in it", f.head.value()),
+           f.head);
+    ok = false;
+  }
+  for (const auto& [raw, state] : ledger) {
+    if (state == HwpoisonState::kHandling) {
+      broken(Invariant::kHwpoisonConservation,
+             fmt::format("the poison of pfn {:#x} was neither dissolved, kept nor lifted: memory_failure() dropped it",
+                         raw.value()),
+             raw);
+      ok = false;
+    } else if (state == HwpoisonState::kKept) {
+      auto f = std::find_if(folios.begin(), folios.end(), [&](const FolioSnapshot& s) {
+        return s.state != FolioState::kRemoved && raw >= s.head && raw - s.head < nr_pages;
+      });
+      if (f == folios.end()) {
+        broken(Invariant::kHwpoisonConservation,
+               fmt::format("the kept poison of pfn {:#x} is in no pool folio", raw.value()), raw);
+        ok = false;
+      } else if (!peek_flag(m_, f->head, PG_hwpoison) && !peek_flag(m_, raw, PG_hwpoison)) {
+        broken(Invariant::kHwpoisonConservation,
+               fmt::format("folio {:#x} kept the poison of pfn {:#x} but neither its head nor the raw page shows "
+                           "PG_hwpoison: the poison was dropped",
+                           f->head.value(), raw.value()),
+               raw);
+        ok = false;
+      }
+    } else if (m_.mem().valid(raw) && m_.mem().state(raw) == FrameState::kFree && peek_flag(m_, raw, PG_hwpoison)) {
+      broken(Invariant::kHwpoisonConservation,
+             fmt::format("free page {:#x} in buddy still carries PG_hwpoison", raw.value()), raw);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+bool InvariantChecker::check_static_key_balance() {
+  const std::optional<int64_t> key = model_.fake_head_key_count();
+  if (!key) return true;
+  // The optimized folios as the pools count them (pages saved now, per
+  // folio): check_savings() holds that figure to the folios' own flags, so
+  // the two checks together hold the key to the folios, with no struct page
+  // read here.
+  int64_t optimized = 0;
+  for (HugetlbPool* p : pools()) {
+    const uint64_t per = model_.vmemmap_pages_freed_per_folio(p->hstate());
+    if (per != 0) optimized += static_cast<int64_t>(p->vmemmap_stats().pages_saved_now / per);
+  }
+  if (*key == optimized) return true;
+  broken(Invariant::kStaticKeyBalance,
+         fmt::format("the fake-head static key counts {} but {} folios are optimized{}", *key, optimized,
+                     *key < optimized ? ": a fake head is mapped while compound_head() may not look for it" : ""));
+  return false;
+}
+
 bool InvariantChecker::check_quiescent() {
   OperationScope op("check_quiescent");
   bool ok = check_pool_counters();
   ok = check_frame_conservation() && ok;
+  // (check_pool_counters() covers overcommit-limit too.)
   for (HugetlbPool* p : pools()) {
-    for (const FolioSnapshot& f : p->folios()) {
+    const std::vector<FolioSnapshot> folios = p->folios();
+    for (const FolioSnapshot& f : folios) {
       if (f.state == FolioState::kRemoved) continue;
       ok = check_vmemmap_shape(f.head, model_.vmemmap_optimized(f.head)) && ok;
       ok = check_struct_page_contents(f.head, f.state) && ok;
     }
+    ok = check_hwpoison_conservation(*p, folios) && ok;
   }
+  ok = check_static_key_balance() && ok;
   return check_savings() && ok;
 }
 

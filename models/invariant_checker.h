@@ -54,6 +54,20 @@ class InvariantChecker {
   bool check_struct_page_contents(Pfn head, FolioState state);
   bool check_savings();
   bool check_savings(HugetlbPool& pool);
+  // hwpoison-conservation: every poison memory_failure() handled (the
+  // pool's HwpoisonLedger) is resolved (none still "handling" at a
+  // quiescent point); a kept one lies in a pool folio that still shows it
+  // (PG_hwpoison on the head, or on the raw page itself); a pool folio
+  // whose head shows PG_hwpoison has a kept poison; a retired one's frame,
+  // if back in buddy, does not carry PG_hwpoison.
+  bool check_hwpoison_conservation();
+  bool check_hwpoison_conservation(HugetlbPool& pool, const std::vector<FolioSnapshot>& folios);
+  // overcommit-limit (no fault accounted a surplus folio past
+  // nr_overcommit_hugepages) is HugetlbPool::check_counters()'s, run by
+  // check_pool_counters().
+  // static-key-balance: the fake-head static key's count equals the
+  // optimized folios (Model::fake_head_key_count()).
+  bool check_static_key_balance();
 
  private:
   // The pools checked: the campaign's, and its demote target's (2 MiB

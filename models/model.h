@@ -119,18 +119,39 @@ class Model : public HugetlbVmemmapOps {
     static_cast<void>(h);
     return compound_head_value(head);
   }
+  // The count of the static key that makes compound_head() check for fake
+  // heads (5.18's hugetlb_free_vmemmap_enabled_key, 5.19-7.0's
+  // hugetlb_optimize_vmemmap_key), or nullopt in a generation without one
+  // (v17 has no fake heads; 7.1 none either). Each optimization's
+  // static_branch_inc() is undone by its restore's (or its failed remap's)
+  // static_branch_dec(), so at a quiescent point the count equals the
+  // optimized folios: the static-key-balance invariant. Fewer, and a fake
+  // head is mapped while compound_head() no longer looks for it.
+  [[nodiscard]] virtual std::optional<int64_t> fake_head_key_count() const { return std::nullopt; }
   // Vmemmap pages HVO frees per folio: the kernel's savings figure.
   [[nodiscard]] uint64_t vmemmap_pages_freed_per_folio(const Hstate& h) const {
     return h.vmemmap_pages() - info().reserved_vmemmap_pages;
   }
 
   [[nodiscard]] bool reverted(std::string_view fix) const { return reverts_.count(std::string(fix)) != 0; }
+  // Test-only planted bugs (never set by the CLI): the classes of issue 19
+  // that no historical fix reverts, written into the fixed code so that a
+  // test shows a campaign finds each (tests/stress/planted_bugs_test.cc).
+  // Names: kPlanted* below; set before any CPU runs.
+  static constexpr std::string_view kPlantedPoisonDropped = "poison-dropped-on-failed-dissolve";
+  static constexpr std::string_view kPlantedKeyDecBeforeRestore = "key-dec-before-failed-restore";
+  static constexpr std::string_view kPlantedRollbackShort = "rollback-one-pte-short";
+  void plant_for_test(std::string bug) { planted_.insert(std::move(bug)); }
+  [[nodiscard]] bool planted(std::string_view bug) const {
+    return !planted_.empty() && planted_.count(std::string(bug)) != 0;
+  }
   [[nodiscard]] const std::set<std::string>& reverts() const { return reverts_; }
   Machine& machine() const { return machine_; }
 
  protected:
   Machine& machine_;
   std::set<std::string> reverts_;
+  std::set<std::string> planted_;
 };
 
 }  // namespace hvo

@@ -53,9 +53,10 @@ struct Run {
 // after each (the barrier's completion).
 template <class Barrier>
 void cpu_main(Run& run, Barrier& sync, unsigned cpu, ActorCounters& counters, uint64_t& schedule_points,
-              std::exception_ptr& error) {
+              std::exception_ptr& error, CoverageSink& sink) {
   Task task{CpuId(cpu)};
   TaskScope scope(task);
+  const CoverageScope coverage(&sink);
   Rng rng(run.config.seed, cpu);
   const unsigned n = run.config.threads;
   const uint64_t round = std::max<uint64_t>(1, run.config.check_every / n);
@@ -110,6 +111,9 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
 
   Run run{config, *workload, ActorWorld{machine, pool, model, max_pool}, checker, {}, {}, {}, Clock::now(), false};
   set_up_pool(*workload, run.world);
+  // fail_page_alloc for the threads' allocations (not the setup's), decided
+  // from the campaign's seed and each allocation's index.
+  if (config.fail_alloc) machine.alloc_failure().configure(*config.fail_alloc, config.seed);
   machine.violations().set_listener([&](const Violation& v) {
     on_finding(v);
     run.stop.store(true, std::memory_order_release);
@@ -140,9 +144,10 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
   std::vector<ActorCounters> counters(config.threads);
   std::vector<uint64_t> points(config.threads, 0);
   std::vector<std::exception_ptr> errors(config.threads);
+  std::vector<CoverageSink> sinks(config.threads);
   std::vector<std::thread> threads;
   for (unsigned i = 0; i < config.threads; ++i)
-    threads.emplace_back([&, i] { cpu_main(run, sync, i, counters[i], points[i], errors[i]); });
+    threads.emplace_back([&, i] { cpu_main(run, sync, i, counters[i], points[i], errors[i], sinks[i]); });
 
   if (on_progress) {
     while (!run.stop.load(std::memory_order_acquire)) {
@@ -158,7 +163,9 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
     if (e) std::rethrow_exception(e);
   if (check_error) std::rethrow_exception(check_error);
 
-  // The end: give everything back and check that it all came back.
+  // The end: give everything back and check that it all came back, which
+  // an injected failure must not stop.
+  machine.alloc_failure().disable();
   if (!machine.violations().any()) {
     Task task{CpuId(0)};
     TaskScope scope(task);
@@ -182,6 +189,8 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
   s.mmap_lock_waits = machine.page_tables().init_mm().mmap_lock.waits();
   s.vmemmap = pool.vmemmap_stats();
   s.max_pool_pages = max_pool;
+  s.allocs_failed = machine.alloc_failure().injected();
+  for (const CoverageSink& sink : sinks) s.coverage += sink.report();
   return r;
 }
 

@@ -13,6 +13,7 @@
 #include <functional>
 #include <vector>
 
+#include "engine/coverage.h"
 #include "engine/hugetlb/hugetlb_pool.h"
 #include "engine/violation.h"
 #include "stress/actors.h"
@@ -30,6 +31,11 @@ struct CampaignStats {
   uint64_t mmap_lock_waits = 0;  // init_mm.mmap_lock acquisitions that had to wait
   VmemmapStats vmemmap;
   uint64_t max_pool_pages = 0;
+  // --fail-alloc: allocations failed by fail_page_alloc's knobs.
+  uint64_t allocs_failed = 0;
+  // Kernel functions entered and error paths taken, over every thread
+  // (no interleaved pairs: each free thread sees only its own CPU).
+  CoverageReport coverage;
   double elapsed_s = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "stress/campaign_config.h"
 
+#include "stress/fail_alloc_parse.h"
 #include "stress/size_parse.h"
 
 namespace hvo::stress {
@@ -34,6 +35,7 @@ std::string CampaignConfig::command_line() const {
   c += " --pte-access " + std::string(to_string(pte_access));
   if (mode == CampaignMode::kFree) {
     c += " --check-every " + std::to_string(check_every);
+    if (fail_alloc) c += " --fail-alloc " + to_string(*fail_alloc);
     return c;
   }
   c += " --strategy " + std::string(sched::to_string(strategy)) + " --seeds " + std::to_string(seeds);
@@ -42,6 +44,8 @@ std::string CampaignConfig::command_line() const {
   c += " --max-steps " + std::to_string(max_steps);
   c += " --initial-pool " + std::to_string(initial_pool);
   c += " --memory-model " + std::string(sched::to_string(memory_model));
+  // Only when set: a command without it is the same run as before the flag.
+  if (fail_allocs != 0) c += " --fail-allocs " + std::to_string(fail_allocs);
   return c;
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "engine/alloc_failure.h"
 #include "engine/hugetlb/hstate.h"
 #include "engine/machine_config.h"
 #include "engine/sched/memory_model.h"
@@ -35,6 +36,8 @@ struct CampaignConfig {
   PteAccess pte_access = PteAccess::kOnce;
   uint64_t check_every = 20000;          // operations between stop-the-world checks
   std::string out_dir = "hvo-stress-out";
+  // Free mode: fail_page_alloc's knobs (--fail-alloc), or none.
+  std::optional<FaultAttr> fail_alloc;
 
   // Controlled mode only. Execution i runs with seed + i: its strategy's
   // seed and (random, pct) its CPUs' operation choices.
@@ -50,6 +53,15 @@ struct CampaignConfig {
   // sc, or per-CPU store buffers: tso, weak (arm64-like). Under tso/weak
   // the buffers' drains are scheduling choices too.
   sched::MemoryModel memory_model = sched::MemoryModel::kSc;
+  // Allocation failure as a choice (--fail-allocs N): at most this many
+  // allocations that may fail in the kernel fail per execution, chosen from
+  // the execution's seed (engine/sched/alloc_choice.h). 0: none, and the
+  // executions are the ones without the choice.
+  uint64_t fail_allocs = 0;
+  // Test-only: bugs planted in the fixed model or pool (Model::plant_for_test(),
+  // "surplus-past-overcommit": HugetlbPool's kNoOvercommitRecheck). Never
+  // set by the CLI, so in neither command_line() nor the replay file.
+  std::set<std::string> planted_bugs;
   // How many executions run at once (threads, each with its own scheduler
   // and world; controlled_campaign.cc). How the search runs, not what it finds: the
   // result is the same for every value (controlled_campaign.h), so it is in

@@ -1,5 +1,8 @@
 #include "stress/campaign_json.h"
 
+#include "stress/coverage.h"
+#include "stress/fail_alloc_parse.h"
+
 #include <fmt/format.h>
 
 namespace hvo::stress {
@@ -29,6 +32,7 @@ json::object to_json(const CampaignConfig& c) {
   o["pte_access"] = std::string(to_string(c.pte_access));
   if (c.mode == CampaignMode::kFree) {
     o["check_every"] = c.check_every;
+    if (c.fail_alloc) o["fail_alloc"] = to_string(*c.fail_alloc);
     return o;
   }
   o["strategy"] = std::string(sched::to_string(c.strategy));
@@ -38,6 +42,9 @@ json::object to_json(const CampaignConfig& c) {
   o["max_steps"] = c.max_steps;
   o["initial_pool"] = c.initial_pool;
   o["memory_model"] = std::string(sched::to_string(c.memory_model));
+  // Only when set, so that summaries and replay files without it are
+  // unchanged (and files written before it existed read as 0).
+  if (c.fail_allocs != 0) o["fail_allocs"] = c.fail_allocs;
   return o;
 }
 
@@ -89,6 +96,9 @@ json::object to_json(const CampaignStats& s) {
       s.operations > 0 ? static_cast<double>(s.mmap_lock_waits) / static_cast<double>(s.operations) : 0.0;
   o["hugepages_demoted"] = s.vmemmap.demoted;  // 1 GiB folios demoted into 2 MiB ones (the demote actor)
   o["max_pool_pages"] = s.max_pool_pages;
+  // Only when something was injected (--fail-alloc), so that other
+  // summaries stay as they were.
+  if (s.allocs_failed != 0) o["allocations_failed"] = s.allocs_failed;
   return o;
 }
 
@@ -100,6 +110,7 @@ json::object summary_json(const CampaignConfig& c, const CampaignResult& r, cons
   o["violation_count"] = r.violation_count;
   o["interrupted"] = r.interrupted;
   o["stats"] = to_json(r.stats);
+  o["coverage"] = to_json(r.stats.coverage, coverage_warnings(c.model, r.stats.coverage, false));
   // Free mode: the interleaving is the machine's; only controlled mode has
   // a trace hash that names it.
   o["trace_hash"] = nullptr;

@@ -4,6 +4,7 @@
 
 #include "engine/check.h"
 #include "stress/cmd_describe.h"
+#include "stress/cmd_hunt.h"
 #include "stress/cmd_list.h"
 #include "stress/cmd_merge.h"
 #include "stress/cmd_minimize.h"
@@ -32,7 +33,8 @@ constexpr size_t kMaxMessage = 1000;
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {run_command(),      replay_command(),   minimize_command(),
                                              pool_command(),     describe_command(), list_command(),
-                                             time_to_bug_command(), report_command(), merge_command()};
+                                             time_to_bug_command(), report_command(), merge_command(),
+                                             hunt_command()};
   return table;
 }
 

@@ -61,7 +61,7 @@ ExitCode run_minimize(const po::variables_map& vm, std::ostream& out) {
   // Before minutes of work, not after: the result must have somewhere to go.
   if (std::string err = stress::check_can_create(out_path); !err.empty()) throw UsageError("--out", err);
   // Minimizing what does not fail would "succeed" with nothing: check first.
-  const stress::ReplayResult first = stress::replay_execution(f.config, f.seed, f.decisions);
+  const stress::ReplayResult first = stress::replay_execution(f.config, f.seed, f.decisions, nullptr, f.alloc_failures);
   if (first.result.verdict != sched::Verdict::kViolation && first.result.verdict != sched::Verdict::kDeadlock)
     throw UsageError(path, fmt::format("its replay does not fail (verdict {}{}); nothing to minimize",
                                        sched::to_string(first.result.verdict),

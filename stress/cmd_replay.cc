@@ -45,6 +45,8 @@ std::vector<std::string> differences(const stress::ReplayFile& f, const stress::
   if (kind != f.violation_kind()) d.push_back(fmt::format("violation {} (recorded: {})", kind, f.violation_kind()));
   if (x.failure_step != f.failure_step)
     d.push_back(fmt::format("failure at step {} (recorded: {})", x.failure_step, f.failure_step));
+  if (!r.alloc_failures_reached)
+    d.push_back(fmt::format("not every recorded allocation failure ({}) was reached", f.alloc_failures.size()));
   if (x.trace_hash != f.trace_hash)
     d.push_back(fmt::format("trace hash {} (recorded: {})", stress::hex64(x.trace_hash), stress::hex64(f.trace_hash)));
   return d;
@@ -83,7 +85,7 @@ ExitCode replay_controlled(const std::string& path, const stress::ReplayFile& f,
                            const OutputOptions& outputs) {
   stress::StepRing ring;
   const auto start = std::chrono::steady_clock::now();
-  const stress::ReplayResult r = stress::replay_execution(f.config, f.seed, f.decisions, &ring);
+  const stress::ReplayResult r = stress::replay_execution(f.config, f.seed, f.decisions, &ring, f.alloc_failures);
   const double seconds = seconds_since(start);
   const sched::ExecutionResult& x = r.result;
   const std::vector<std::string> diff = differences(f, r);

@@ -14,11 +14,13 @@
 #include "stress/campaign.h"
 #include "stress/campaign_json.h"
 #include "stress/cmd_outputs.h"
+#include "stress/coverage.h"
 #include "stress/cmd_run_controlled.h"
 #include "stress/cmd_run_shard.h"
 #include "stress/config_check.h"
 #include "stress/controlled_campaign.h"
 #include "stress/duration_parse.h"
+#include "stress/fail_alloc_parse.h"
 #include "stress/finding_writer.h"
 #include "stress/flag_values.h"
 #include "stress/interrupt.h"
@@ -83,7 +85,13 @@ po::options_description run_flags() {
       ("race", po::value<std::string>()->value_name("ID"),
        "run a race catalogue entry's scenario on its reverted model (hvo-stress list races); "
        "other flags override the scenario's")
-      ("fixed", po::bool_switch(), "with --race: run the same scenario on the fixed model");
+      ("fixed", po::bool_switch(), "with --race: run the same scenario on the fixed model")
+      ("fail-allocs", po::value<std::string>()->value_name("N"),
+       "controlled: up to N allocations that may fail in the kernel fail per execution, chosen from the seed, "
+       "recorded in the replay file (default 0)")
+      ("fail-alloc", po::value<std::string>()->value_name("SPEC"),
+       "free: fail_page_alloc's knobs, e.g. probability=1,interval=1,times=100,min-order=0 "
+       "(probability in percent, as the kernel's)");
   add_report_flag(flags);
   add_junit_flag(flags);
   add_shard_flags(flags);
@@ -138,7 +146,8 @@ CampaignConfig config_from_flags(const po::variables_map& vm) {
         {{"free", stress::CampaignMode::kFree}, {"controlled", stress::CampaignMode::kControlled}});
   const bool controlled = c.mode == stress::CampaignMode::kControlled;
   for (const char* flag :
-       {"strategy", "seeds", "depth", "preemptions", "max-steps", "initial-pool", "memory-model", "jobs"})
+       {"strategy", "seeds", "depth", "preemptions", "max-steps", "initial-pool", "memory-model", "jobs",
+        "fail-allocs"})
     if (!controlled && vm.count(flag)) throw UsageError(std::string("--") + flag, "needs --mode controlled");
   if (controlled && !vm["check-every"].defaulted())
     throw UsageError("--check-every", "is for free mode: controlled mode checks at the end of every execution");
@@ -182,7 +191,16 @@ CampaignConfig config_from_flags(const po::variables_map& vm) {
   c.out_dir = vm["out"].as<std::string>();
   if (c.out_dir.empty()) throw UsageError("--out", "empty directory name");
   if (c.out_dir.size() > PATH_MAX) throw UsageError("--out", fmt::format("longer than PATH_MAX ({})", PATH_MAX));
+  if (vm.count("fail-alloc")) {
+    if (controlled)
+      throw UsageError("--fail-alloc", "is for free mode: controlled mode fails allocations as choices (--fail-allocs N)");
+    auto attr = stress::parse_fail_alloc(vm["fail-alloc"].as<std::string>());
+    if (auto* err = std::get_if<std::string>(&attr)) throw UsageError("--fail-alloc", *err);
+    c.fail_alloc = std::get<FaultAttr>(attr);
+  }
   if (!controlled) return c;
+  if (vm.count("fail-allocs"))
+    c.fail_allocs = parse_count_flag("--fail-allocs", vm["fail-allocs"].as<std::string>(), 0, 1024);
   if (vm.count("strategy"))
     c.strategy = parse_choice_flag<sched::StrategyKind>(
         "--strategy", vm["strategy"].as<std::string>(),
@@ -237,10 +255,14 @@ void print_text(std::ostream& out, const CampaignConfig& c, const CampaignResult
                      s.vmemmap.optimized, s.vmemmap.restored, s.elapsed_s > 0 ? cycles / s.elapsed_s : 0.0,
                      s.vmemmap.restore_failures);
   out << fmt::format("vmemmap pages   {} freed, {} allocated back\n", s.vmemmap.pages_freed, s.vmemmap.pages_allocated);
+  if (c.fail_alloc)
+    out << fmt::format("alloc failures  {} injected ({}); error paths: {} vmemmap restores failed\n", s.allocs_failed,
+                       stress::to_string(*c.fail_alloc), s.vmemmap.restore_failures);
   out << fmt::format("checks          {} stop-the-world, {} kpageflags reads checked\n", s.quiescent_checks,
                      s.actors.kpageflags_checked);
   out << fmt::format("schedule points {}, TLB flushes {}, grace periods {}\n", s.schedule_points, s.tlb_flushes,
                      s.grace_periods);
+  stress::print_coverage(out, s.coverage, stress::coverage_warnings(c.model, s.coverage, false));
   out << fmt::format("violations      {}\n", r.violation_count);
   for (const Violation& v : r.violations) out << "  " << v.to_string() << "\n";
   if (r.interrupted) out << "interrupted     by a signal: the figures above are of the part that ran\n";
@@ -326,7 +348,8 @@ Command run_command() {
           "[--seed S] [--workload NAME] [--hugepage-size 2M|1G] [--memory SIZE] [--pte-access once|plain|plain-torn] "
           "[--strategy random|pct|bounded] [--seeds N] [--depth d] [--preemptions P] [--max-steps N] "
           "[--initial-pool N] [--memory-model sc|tso|weak] [--jobs N] [--shard K/N [--shard-block B]] "
-          "[--shard-count N] [--race ID [--fixed]] [--json] [--out DIR] [--no-report] [--junit FILE]",
+          "[--shard-count N] [--fail-allocs N] [--fail-alloc SPEC] [--race ID [--fixed]] [--json] [--out DIR] "
+          "[--no-report] [--junit FILE]",
       .summary = "a stress campaign: threads allocate, free and access hugepages while checkers watch",
       .positionals = {},
       .flags = run_flags,

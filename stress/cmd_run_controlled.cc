@@ -8,6 +8,7 @@
 #include "stress/atomic_file.h"
 #include "stress/campaign_json.h"
 #include "stress/controlled_campaign.h"
+#include "stress/coverage.h"
 #include "stress/finding_writer.h"
 #include "stress/interrupt.h"
 #include "stress/json_out.h"
@@ -30,6 +31,7 @@ stress::ReplayFile replay_file_of(const CampaignConfig& c, const ControlledResul
   f.seed = *r.failing_seed;
   f.execution = x.index;
   f.decisions = x.decisions;
+  f.alloc_failures = r.alloc_failures;
   f.verdict = std::string(sched::to_string(x.verdict));
   f.steps = x.steps;
   f.failure_step = x.failure_step;
@@ -111,6 +113,23 @@ json::object summary(const CampaignConfig& c, const ControlledResult& r, const s
   json::array files;
   if (!file.empty()) files.emplace_back(file);
   o["replay_files"] = std::move(files);
+  // Only with --fail-allocs: summaries without it stay as they were.
+  if (c.fail_allocs != 0) {
+    json::object fi;
+    fi["alloc_decision_points"] = r.faults.alloc_points;
+    fi["allocations_failed"] = r.faults.allocs_failed;
+    fi["executions_with_a_failure"] = r.faults.executions_with_failure;
+    json::object paths;
+    paths["vmemmap_restore_failed"] = r.faults.restore_failures;
+    fi["error_paths"] = std::move(paths);
+    if (rep.first_failure) {
+      json::array af;
+      for (uint64_t i : r.alloc_failures) af.emplace_back(i);
+      fi["failing_execution_alloc_failures"] = std::move(af);
+    }
+    o["fault_injection"] = std::move(fi);
+  }
+  o["coverage"] = stress::to_json(r.coverage, stress::coverage_warnings(c.model, r.coverage, true));
   o["command"] = c.command_line();
   return o;
 }
@@ -143,6 +162,13 @@ void print_text(std::ostream& out, const CampaignConfig& c, const ControlledResu
   if (const uint64_t cut = rep.count(sched::Verdict::kStepBound); cut > 0)
     out << fmt::format("note            {} executions reached --max-steps {} and were cut (not findings)\n", cut,
                        c.max_steps);
+  if (c.fail_allocs != 0)
+    out << fmt::format(
+        "alloc failures  {} injected at {} decision points ({} executions with one, at most {} each); "
+        "error paths: {} vmemmap restores failed\n",
+        r.faults.allocs_failed, r.faults.alloc_points, r.faults.executions_with_failure, c.fail_allocs,
+        r.faults.restore_failures);
+  stress::print_coverage(out, r.coverage, stress::coverage_warnings(c.model, r.coverage, true));
   out << fmt::format("trace hash      {} ({} execution)\n", stress::hex64(x.trace_hash),
                      rep.first_failure ? "the failing" : "the last");
   if (rep.interrupted)

@@ -36,6 +36,14 @@ struct Probe {
   uint64_t executions = 0;
   std::optional<Violation> first;  // the current execution's first violation
   StepSink* ring = nullptr;
+  // Allocation failure as a choice: the current execution's, rebuilt by
+  // each setup (so that after the search it holds the last one's record),
+  // replaying `replay_failures` when that is set.
+  std::optional<sched::AllocChoice> alloc;
+  std::optional<std::vector<uint64_t>> replay_failures;
+  FaultStats faults;  // summed as each execution's world is torn down
+  // The search's coverage sink, on the thread that runs its executions.
+  CoverageSink* coverage = nullptr;
 };
 
 MachineConfig machine_config(const CampaignConfig& c, const ModelInfo& info) {
@@ -72,10 +80,32 @@ struct World {
     machine.violations().set_listener([&probe = this->probe](const Violation& v) {
       if (!probe.first) probe.first = v;
     });
+    for (const std::string& bug : c.planted_bugs) {
+      if (bug == "surplus-past-overcommit") pool.plant_for_test(PoolPlantedBug::kNoOvercommitRecheck);
+      else model->plant_for_test(bug);
+    }
     // On the main task: no schedule point is a decision.
     set_up_pool(workload, actors);
     (void)pool.set_max_huge_pages(c.initial_pool);
+    // Only the CPUs' allocations are choices: installed after the setup's,
+    // removed before the end check's (check()).
+    if (probe.alloc) machine.alloc_failure().set_decider(&*probe.alloc);
   }
+
+  ~World() {
+    machine.alloc_failure().set_decider(nullptr);
+    FaultStats f;
+    if (probe.alloc) {
+      f.alloc_points = probe.alloc->points();
+      f.allocs_failed = probe.alloc->failed().size();
+      f.executions_with_failure = f.allocs_failed > 0 ? 1 : 0;
+    }
+    f.restore_failures = pool.vmemmap_stats().restore_failures;
+    if (HugetlbPool* d = pool.demote_pool()) f.restore_failures += d->vmemmap_stats().restore_failures;
+    probe.faults += f;
+  }
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
 
   void run_cpu(unsigned cpu) {
     std::optional<RecordingHook> recording;
@@ -95,6 +125,8 @@ struct World {
   // Everything finished: the stop-the-world invariants, then give every
   // hugepage back and check that everything came back.
   sched::Verdict check() {
+    // The end check's shrink must give everything back: no failure here.
+    machine.alloc_failure().set_decider(nullptr);
     if (machine.violations().any()) return sched::Verdict::kViolation;
     bool ok = checker.check_quiescent();
     if (ok) {
@@ -126,6 +158,15 @@ sched::Scenario make_scenario(const CampaignConfig& c, Probe& probe) {
             const uint64_t seed = probe.vary_seed ? probe.base_seed + probe.executions : probe.base_seed;
             ++probe.executions;
             probe.first.reset();
+            if (probe.coverage != nullptr) probe.coverage->begin_execution();
+            // The choice's draws are salted, never the strategy's: with
+            // fail_allocs 0 there is no choice and no draw.
+            if (probe.replay_failures)
+              probe.alloc = sched::AllocChoice::replay(*probe.replay_failures);
+            else if (c.fail_allocs > 0)
+              probe.alloc = sched::AllocChoice::explore(c.fail_allocs, seed);
+            else
+              probe.alloc.reset();
             if (probe.ring != nullptr) probe.ring->clear();
             World& w = e.make<World>(c, info, workload, seed, probe);
             e.watch(w.machine.violations());
@@ -187,6 +228,9 @@ sched::Options search_options(const CampaignConfig& c) {
 struct SearchStep {
   sched::Report report;  // of this one execution; report.last.index is 0
   std::optional<Violation> violation;
+  FaultStats faults;
+  std::vector<uint64_t> alloc_failures;
+  CoverageReport coverage;
 };
 SearchStep run_search_step(const CampaignConfig& c, uint64_t index, uint64_t pct_steps) {
   Probe probe;
@@ -202,8 +246,18 @@ SearchStep run_search_step(const CampaignConfig& c, uint64_t index, uint64_t pct
   // Per thread, kept across steps: the race detector's tables and the
   // arena stay grown (rebuilding them cost more than a step's execution).
   thread_local sched::Explorer explorer;
-  SearchStep step{explorer.explore(scenario, o), std::nullopt};
+  // A sink per thread, kept across steps: its report is this step's alone
+  // after the reset below.
+  thread_local CoverageSink sink;
+  sink = CoverageSink();
+  probe.coverage = &sink;
+  const CoverageScope coverage(&sink);
+  SearchStep step{explorer.explore(scenario, o), std::nullopt, {}, {}, {}};
+  step.coverage = sink.report();
   step.violation = probe.first;
+  // The world is torn down when its execution ends: its figures are in.
+  step.faults = probe.faults;
+  if (probe.alloc) step.alloc_failures = probe.alloc->failed();
   return step;
 }
 
@@ -268,6 +322,8 @@ ControlledResult run_controlled_parallel(const CampaignConfig& c) {
       x.seed = c.seed + accepted;
       ++rep.executions;
       ++rep.verdicts[static_cast<int>(x.verdict)];
+      r.faults += step.faults;
+      r.coverage += step.coverage;
       rep.schedule_points += step.report.schedule_points;
       if (pct) true_k = step.report.pct_steps;
       const bool failed = sched::is_failure(x.verdict);
@@ -276,6 +332,7 @@ ControlledResult run_controlled_parallel(const CampaignConfig& c) {
         rep.first_failure = rep.last;
         r.failing_seed = c.seed + accepted;
         r.violation = std::move(step.violation);
+        r.alloc_failures = std::move(step.alloc_failures);
         break;
       }
     }
@@ -319,28 +376,40 @@ ControlledResult run_controlled(const CampaignConfig& c) {
   Probe probe;
   probe.vary_seed = c.strategy != sched::StrategyKind::kBounded;
   probe.base_seed = c.seed;
+  CoverageSink sink;
+  probe.coverage = &sink;
   const sched::Scenario scenario = make_scenario(c, probe);
   const sched::Options o = search_options(c);
   ControlledResult r;
-  r.report = sched::explore(scenario, o);
+  {
+    const CoverageScope coverage(&sink);
+    r.report = sched::explore(scenario, o);
+  }
+  r.coverage = sink.report();
   if (r.report.first_failure) {
     // It was the last execution: the probe still holds its violation.
     r.failing_seed = probe.vary_seed ? c.seed + r.report.first_failure->index : c.seed;
     r.violation = probe.first;
   }
+  // The failing execution's, or (no failure) the last one's.
+  if (probe.alloc) r.alloc_failures = probe.alloc->failed();
+  r.faults = probe.faults;
   return r;
 }
 
 ReplayResult replay_execution(const CampaignConfig& c, uint64_t seed, std::span<const sched::Decision> decisions,
-                              StepSink* ring) {
+                              StepSink* ring, std::span<const uint64_t> alloc_failures) {
   Probe probe;
   probe.vary_seed = false;
   probe.base_seed = seed;
   probe.ring = ring;
+  // Replayed whatever c.fail_allocs says: the file's list is the record.
+  probe.replay_failures.emplace(alloc_failures.begin(), alloc_failures.end());
   const sched::Scenario scenario = make_scenario(c, probe);
   ReplayResult r;
   r.result = sched::replay(scenario, decisions, c.max_steps, true, c.memory_model);
   r.violation = probe.first;
+  r.alloc_failures_reached = probe.alloc && probe.alloc->complete();
   return r;
 }
 

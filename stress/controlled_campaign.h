@@ -17,6 +17,8 @@
 #include <span>
 #include <string>
 
+#include "engine/coverage.h"
+#include "engine/sched/alloc_choice.h"
 #include "engine/sched/scenario.h"
 #include "engine/violation.h"
 #include "stress/campaign_config.h"
@@ -31,8 +33,33 @@ namespace hvo::stress {
 // workload, too many CPUs, too little memory), or empty.
 [[nodiscard]] std::string check_controlled_config(const CampaignConfig& c);
 
+// Allocation failure as a choice (--fail-allocs), summed over the
+// executions of a search: decision points offered, failures injected, and
+// the error path they lead to that every model has (a vmemmap restore that
+// could not allocate: the folio put back in the pool).
+struct FaultStats {
+  uint64_t alloc_points = 0;
+  uint64_t allocs_failed = 0;
+  uint64_t executions_with_failure = 0;
+  uint64_t restore_failures = 0;
+  FaultStats& operator+=(const FaultStats& o) {
+    alloc_points += o.alloc_points;
+    allocs_failed += o.allocs_failed;
+    executions_with_failure += o.executions_with_failure;
+    restore_failures += o.restore_failures;
+    return *this;
+  }
+};
+
 struct ControlledResult {
   sched::Report report;
+  FaultStats faults;
+  // What the executions exercised of the model (engine/coverage.h), pairs
+  // included (every CPU of an execution runs on one thread).
+  CoverageReport coverage;
+  // The failing execution's failed allocation points (its replay file's
+  // "alloc_failures"); with none, the last execution's (one thread only).
+  std::vector<uint64_t> alloc_failures;
   // The failing execution: its operation seed (what replay_execution()
   // needs) and the first violation it recorded.
   std::optional<uint64_t> failing_seed;
@@ -71,12 +98,17 @@ struct IndexedExecution {
 struct ReplayResult {
   sched::ExecutionResult result;  // kDiverged: not the recorded execution
   std::optional<Violation> violation;
+  // Whether every recorded allocation failure was reached (and so failed):
+  // false is a divergence too.
+  bool alloc_failures_reached = true;
 };
 
 // Re-runs one execution: operations from `seed`, schedule from
-// `decisions`. With a sink, records the steps for the interleaving view
-// (a StepRing) or the HTML report (a StepLog).
+// `decisions`, the allocation points of `alloc_failures` failed. With a
+// sink, records the steps for the interleaving view (a StepRing) or the
+// HTML report (a StepLog).
 [[nodiscard]] ReplayResult replay_execution(const CampaignConfig& c, uint64_t seed,
-                                            std::span<const sched::Decision> decisions, StepSink* ring = nullptr);
+                                            std::span<const sched::Decision> decisions, StepSink* ring = nullptr,
+                                            std::span<const uint64_t> alloc_failures = {});
 
 }  // namespace hvo::stress

@@ -12,12 +12,13 @@ namespace {
 bool fails(sched::Verdict v) { return v == sched::Verdict::kViolation || v == sched::Verdict::kDeadlock; }
 
 ReplayFile file_of(const CampaignConfig& c, uint64_t seed, uint64_t index, const sched::ExecutionResult& x,
-                   const std::optional<Violation>& v) {
+                   const std::optional<Violation>& v, const std::vector<uint64_t>& alloc_failures) {
   ReplayFile f;
   f.config = c;
   f.seed = seed;
   f.execution = index;
   f.decisions = x.decisions;
+  f.alloc_failures = alloc_failures;
   f.verdict = std::string(sched::to_string(x.verdict));
   f.steps = x.steps;
   f.failure_step = x.failure_step;
@@ -60,13 +61,15 @@ class Minimizer {
   bool try_decisions(const sched::DecisionRecord& candidate) {
     ++candidates_;
     report_progress();
-    const ReplayResult r = replay_execution(best_.config, best_.seed, candidate);
-    if (r.result.verdict == sched::Verdict::kDiverged) {
+    // The same allocation points fail: a shorter schedule that reaches
+    // them all is the same failure with fewer switches.
+    const ReplayResult r = replay_execution(best_.config, best_.seed, candidate, nullptr, best_.alloc_failures);
+    if (r.result.verdict == sched::Verdict::kDiverged || !r.alloc_failures_reached) {
       ++diverged_;
       return false;
     }
     if (!fails(r.result.verdict)) return false;
-    return consider(file_of(best_.config, best_.seed, best_.execution, r.result, r.violation));
+    return consider(file_of(best_.config, best_.seed, best_.execution, r.result, r.violation, best_.alloc_failures));
   }
 
   void drop_decisions() {
@@ -126,7 +129,8 @@ class Minimizer {
       report_progress();
       if (!r.report.first_failure) return false;
       const sched::ExecutionResult& x = *r.report.first_failure;
-      if (fails(x.verdict) && consider(file_of(c, *r.failing_seed, x.index, x, r.violation))) return true;
+      if (fails(x.verdict) && consider(file_of(c, *r.failing_seed, x.index, x, r.violation, r.alloc_failures)))
+        return true;
       c.seed += x.index + 1;  // go on after it
     }
     return false;

@@ -15,6 +15,7 @@
 #include "models/registry.h"
 #include "stress/atomic_file.h"
 #include "stress/campaign_json.h"
+#include "stress/fail_alloc_parse.h"
 #include "stress/size_parse.h"
 #include "stress/workload.h"
 
@@ -43,6 +44,11 @@ json::object to_json(const ReplayFile& f) {
     json::array ds;
     for (const sched::Decision& d : f.decisions) ds.emplace_back(json::array{d.step, d.cpu});
     o["decisions"] = std::move(ds);
+    if (!f.alloc_failures.empty()) {
+      json::array af;
+      for (uint64_t i : f.alloc_failures) af.emplace_back(i);
+      o["alloc_failures"] = std::move(af);
+    }
     o["verdict"] = f.verdict;
     o["steps"] = f.steps;
     o["failure_step"] = f.failure_step;
@@ -131,6 +137,11 @@ CampaignConfig config_from_json(const json::object& o, CampaignMode mode) {
   if (mode == CampaignMode::kFree) {
     c.check_every = get_u64(o, "check_every", w);
     if (c.check_every == 0) throw Bad{"config: 'check_every' is 0"};
+    if (o.contains("fail_alloc")) {
+      auto attr = parse_fail_alloc(get_string(o, "fail_alloc", w));
+      if (auto* err = std::get_if<std::string>(&attr)) throw Bad{"config: 'fail_alloc': " + *err};
+      c.fail_alloc = std::get<FaultAttr>(attr);
+    }
     return c;
   }
   const auto strategy = sched::strategy_from_string(get_string(o, "strategy", w));
@@ -149,6 +160,7 @@ CampaignConfig config_from_json(const json::object& o, CampaignMode mode) {
     if (!m) throw Bad{"config: 'memory_model' is not sc, tso or weak"};
     c.memory_model = *m;
   }
+  if (o.contains("fail_allocs")) c.fail_allocs = get_u64(o, "fail_allocs", w, uint64_t{1} << 20);
   if (c.threads * sched::ids_per_cpu(c.memory_model) > sched::kMaxCpus)
     throw Bad{"config: too many CPUs for the memory model"};
   if (!c.iterations || c.duration_ms) throw Bad{"config: controlled mode needs 'iterations' and no 'duration_ms'"};
@@ -197,6 +209,18 @@ ReplayFile from_json(const json::value& doc) {
     if (step <= last) throw Bad{"'decisions' are not in increasing step order"};
     last = step;
     f.decisions.push_back(sched::Decision{step, static_cast<uint32_t>(cpu)});
+  }
+  // Optional: a file without it failed no allocation.
+  if (const json::value* af = o.if_contains("alloc_failures")) {
+    if (!af->is_array()) throw Bad{"'alloc_failures' is not an array"};
+    uint64_t prev = 0;
+    for (const json::value& v : af->as_array()) {
+      json::object tmp{{"index", v}};
+      const uint64_t i = get_u64(tmp, "index", "alloc_failures: ");
+      if (i <= prev) throw Bad{"'alloc_failures' are not increasing indices from 1"};
+      prev = i;
+      f.alloc_failures.push_back(i);
+    }
   }
   f.verdict = get_string(o, "verdict");
   f.steps = get_u64(o, "steps");

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -31,6 +32,10 @@ struct ReplayFile {
   uint64_t seed = 0;       // the failing execution's operation seed
   uint64_t execution = 0;  // its index in the campaign that found it
   sched::DecisionRecord decisions;
+  // The allocation decision points that failed (1-based, increasing;
+  // engine/sched/alloc_choice.h): empty without --fail-allocs, and in files
+  // written before the choice existed.
+  std::vector<uint64_t> alloc_failures;
   std::string verdict;     // sched::to_string(Verdict)
   uint64_t steps = 0;
   uint64_t failure_step = 0;

@@ -104,7 +104,7 @@ json::object report_data(const std::string& replay_path, ReportError& error) {
                                {"failure_step", f.failure_step}, {"failure_cpu", f.failure_cpu},
                                {"message", f.message},     {"decisions", f.decisions.size()}};
   StepLog log;
-  const ReplayResult r = replay_execution(f.config, f.seed, f.decisions, &log);
+  const ReplayResult r = replay_execution(f.config, f.seed, f.decisions, &log, f.alloc_failures);
   d["replayed"] = replayed(f, r, log);
   std::vector<std::pair<uint64_t, uint32_t>> decisions;
   for (const sched::Decision& x : f.decisions) decisions.emplace_back(x.step, x.cpu);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/coverage.h"
 #include "engine/hugetlb/compound_page.h"
 #include "engine/task.h"
 
@@ -69,7 +70,10 @@ void HugetlbPool::unlink_free(Pfn head) {
 void HugetlbPool::remove_hugetlb_folio(Pfn head, bool adjust_surplus) {
   hugetlb_lock_.AssertHeld();
   --counters_.nr_huge_pages;
-  if (adjust_surplus) --counters_.surplus_huge_pages;
+  if (adjust_surplus) {
+    --counters_.surplus_huge_pages;
+    note_surplus_down();
+  }
   set_folio_state(head, FolioState::kRemoved);
 }
 
@@ -82,9 +86,37 @@ void HugetlbPool::add_hugetlb_folio_locked(Pfn head, bool adjust_surplus) {
   hugetlb_lock_.AssertHeld();
   HVO_CHECK(folios_.count(head) == 0 || folios_.at(head).state == FolioState::kRemoved,
             "add_hugetlb_folio of a folio already in the pool");
+  if (auto it = dissolving_.find(head); it != dissolving_.end()) {
+    adjust_surplus = it->second;  // dissolve's "add_hugetlb_folio(h, folio, adjust_surplus)"
+    dissolving_.erase(it);
+  }
   ++counters_.nr_huge_pages;
-  if (adjust_surplus) ++counters_.surplus_huge_pages;
+  if (adjust_surplus) {
+    ++counters_.surplus_huge_pages;
+    note_other_surplus();
+  }
   enqueue(head);
+}
+
+// The overcommit limit is what a fault checks (alloc_surplus_hugetlb_folio());
+// surplus from elsewhere may stand above it, and only a fault's increment
+// past the allowance breaks it.
+void HugetlbPool::note_fault_surplus() {
+  hugetlb_lock_.AssertHeld();
+  PoolCounters& c = counters_;
+  if (c.surplus_huge_pages > c.surplus_allowance)
+    c.overcommitted = std::max(c.overcommitted, c.surplus_huge_pages - c.surplus_allowance);
+}
+
+void HugetlbPool::note_other_surplus() {
+  hugetlb_lock_.AssertHeld();
+  counters_.surplus_allowance = std::max(counters_.surplus_allowance, counters_.surplus_huge_pages);
+}
+
+void HugetlbPool::note_surplus_down() {
+  hugetlb_lock_.AssertHeld();
+  counters_.surplus_allowance =
+      std::max(nr_overcommit_huge_pages_, std::min(counters_.surplus_allowance, counters_.surplus_huge_pages));
 }
 
 // --- growing ---------------------------------------------------------------------
@@ -94,7 +126,10 @@ std::optional<Pfn> HugetlbPool::alloc_fresh_folio_frames(Gfp gfp) {
   std::optional<Pfn> head = hstate_.gigantic()
                                 ? buddy.alloc_contig_pages(gfp, hstate_.nr_pages(), FrameState::kHugetlbData)
                                 : buddy.alloc_pages(gfp, hstate_.order, FrameState::kHugetlbData);
-  if (!head) return std::nullopt;
+  if (!head) {
+    note_error_path(error_path::kHugepageAlloc);
+    return std::nullopt;
+  }
   // post_alloc_hook(): set_page_refcounted() on the head; the tails keep
   // the 0 they had as free pages.
   pages().store32(*head, PageWord32::kRefcount, 1);
@@ -140,13 +175,12 @@ uint64_t HugetlbPool::set_max_huge_pages(uint64_t count) {
   // nodes_allowed, 1) while count < persistent_huge_pages(h), which counts
   // folios in use above the count as surplus. It runs after the lock was
   // dropped for update_and_free_pages_bulk(), so a folio freed meanwhile
-  // (enqueued) can be counted too: a free folio counted as surplus. Our
-  // dissolve (remove_hugetlb_folio(h, folio, false)) would then leave
-  // surplus_huge_pages above nr_huge_pages, which the pool-counters
-  // invariant reports; later kernels' dissolve_free_hugetlb_folio() sets
-  // adjust_surplus when surplus_huge_pages_node[nid] is non-zero, so the
-  // two go in together. Folios in use above the count stay persistent here
-  // until the next resize.
+  // (enqueued) can be counted too: a free folio counted as surplus. Folios
+  // in use above the count stay persistent here until the next resize.
+  // Free surplus folios exist anyway: a folio whose vmemmap could not be
+  // restored comes back as one, so dissolve carries 6.0's adjust_surplus
+  // (dissolve_free_hugetlb_folio()); without it fault injection found the
+  // count left above nr_huge_pages.
   SpinLockGuard g(hugetlb_lock_);
   return counters_.nr_huge_pages;
 }
@@ -157,7 +191,10 @@ void HugetlbPool::shrink(uint64_t count) {
   {
     SpinLockGuard g(hugetlb_lock_);
     // Surplus folios count towards a larger target first (adjust_pool_surplus).
-    while (counters_.surplus_huge_pages > 0 && persistent() < count) --counters_.surplus_huge_pages;
+    while (counters_.surplus_huge_pages > 0 && persistent() < count) {
+      --counters_.surplus_huge_pages;
+      note_surplus_down();
+    }
     // "Collect pages to be removed on list without dropping lock": free
     // folios go, and so do free surplus ones (remove_pool_hugetlb_folio()
     // + return_unused_surplus_pages()).
@@ -251,7 +288,13 @@ void HugetlbPool::free_folio_frames(Pfn head) {
     HVO_CHECK(it != folios_.end() && it->second.state == FolioState::kRemoved,
               "freeing the frames of a folio still in the pool");
     folios_.erase(it);
+    dissolving_.erase(head);
   }
+  // The model moved any poison to its raw page (folio_clear_hugetlb_hwpoison(),
+  // hwpoison_subpage_deliver()); memory_failure's take_page_off_buddy()
+  // keeps that page out of the allocator, which the simulation leaves to
+  // the ledger: the poison is retired with the folio.
+  hwpoison_.retire_range(head, hstate_.nr_pages());
   // __free_pages(): put_page_testzero() of the reference the model's
   // set_page_refcounted() gave. A speculative holder keeps the compound
   // page alive; its put_page() frees it (free_compound_page()).
@@ -266,9 +309,15 @@ std::optional<Pfn> HugetlbPool::alloc_hugetlb_folio() {
   OperationScope op("alloc_hugetlb_folio");
   {
     SpinLockGuard g(hugetlb_lock_);
-    if (!free_list_.empty()) {
-      // dequeue_hugetlb_folio_node_exact(): the most recently freed first.
-      const Pfn head = free_list_.back();
+    // dequeue_hugetlb_folio_node_exact(): the most recently freed first,
+    // "if (folio_test_hwpoison(folio)) continue;": a folio that kept a
+    // poison (its dissolve failed) is never handed out. Host-side: the
+    // ledger, not a struct page read, so no schedule point is added.
+    auto it = free_list_.rbegin();
+    if (!hwpoison_.empty())
+      while (it != free_list_.rend() && hwpoison_.kept_in(*it, hstate_.nr_pages())) ++it;
+    if (it != free_list_.rend()) {
+      const Pfn head = *it;
       unlink_free(head);
       set_folio_state(head, FolioState::kInUse);
       // folio_ref_unfreeze(folio, 1) / set_page_refcounted(), under the lock.
@@ -300,7 +349,8 @@ std::optional<Pfn> HugetlbPool::alloc_surplus_hugetlb_folio() {
   if (hstate_.gigantic()) return std::nullopt;
   {
     SpinLockGuard g(hugetlb_lock_);
-    if (counters_.surplus_huge_pages >= nr_overcommit_huge_pages_) return std::nullopt;
+    if (counters_.surplus_huge_pages >= nr_overcommit_huge_pages_ && planted_ != PoolPlantedBug::kIgnoreOvercommit)
+      return std::nullopt;
   }
   // alloc_fresh_hugetlb_folio() with hugetlb_lock dropped and no
   // resize_lock: the allocation and the folio's own HVO (the model's
@@ -325,6 +375,7 @@ std::optional<Pfn> HugetlbPool::alloc_surplus_hugetlb_folio() {
       // is the holder's until its put_page(), whose free_huge_folio() sheds
       // it as surplus. The fault gets nothing.
       ++counters_.surplus_huge_pages;
+      note_fault_surplus();
       return std::nullopt;
     }
     // "We could have raced with the pool size change. Double check that
@@ -332,11 +383,12 @@ std::optional<Pfn> HugetlbPool::alloc_surplus_hugetlb_folio() {
     // the surpluses. Abuse temporary page to workaround the nasty
     // free_huge_folio codeflow": free_huge_folio() of a temporary folio is
     // remove_hugetlb_folio(h, folio, false) and update_and_free_hugetlb_folio().
-    if (counters_.surplus_huge_pages >= nr_overcommit_huge_pages_) {
+    if (counters_.surplus_huge_pages >= nr_overcommit_huge_pages_ && planted_ == PoolPlantedBug::kNone) {
       remove_hugetlb_folio(*head, /*adjust_surplus=*/false);
       temporary = true;
     } else {
       ++counters_.surplus_huge_pages;
+      note_fault_surplus();
     }
   }
   if (!temporary) return head;
@@ -351,6 +403,10 @@ void HugetlbPool::set_nr_overcommit_huge_pages(uint64_t n) {
   // h->nr_overcommit_huge_pages = tmp;"
   SpinLockGuard g(hugetlb_lock_);
   nr_overcommit_huge_pages_ = n;
+  counters_.nr_overcommit_huge_pages = n;
+  // Lowered below the surplus: "the surplus pages will be freed as they're
+  // released" (set_max_huge_pages()'s comment); until then they stand.
+  counters_.surplus_allowance = std::max(n, counters_.surplus_huge_pages);
 }
 
 uint64_t HugetlbPool::nr_overcommit_huge_pages() const {
@@ -407,10 +463,17 @@ DissolveResult HugetlbPool::dissolve_free_hugetlb_folio(Pfn pfn, const std::func
     if (it->second.state != FolioState::kFree) return DissolveResult::kInUse;  // -EBUSY
     head = it->first;
     unlink_free(head);
-    remove_hugetlb_folio(head, /*adjust_surplus=*/false);
+    // "bool adjust_surplus = false; ... if (h->surplus_huge_pages_node[nid])
+    // adjust_surplus = true;" (6.0's fix of dissolve_free_huge_page(): a
+    // free surplus folio leaves the surplus count too, or the count outlives
+    // the folios it counts). One node here.
+    const bool adjust_surplus = counters_.surplus_huge_pages > 0;
+    remove_hugetlb_folio(head, adjust_surplus);
+    dissolving_[head] = adjust_surplus;
     if (under_lock) under_lock(head);
   }
-  return free_removed_folio(head) ? DissolveResult::kDissolved : DissolveResult::kRestoreFailed;
+  if (!free_removed_folio(head)) return DissolveResult::kRestoreFailed;  // put back persistent (dissolving_)
+  return DissolveResult::kDissolved;
 }
 
 // --- statistics and observation ------------------------------------------------
@@ -423,7 +486,10 @@ void HugetlbPool::note_restored(uint64_t allocated) {
   restored_.fetch_add(1, std::memory_order_relaxed);
   pages_allocated_.fetch_add(allocated, std::memory_order_relaxed);
 }
-void HugetlbPool::note_restore_failure() { restore_failures_.fetch_add(1, std::memory_order_relaxed); }
+void HugetlbPool::note_restore_failure() {
+  restore_failures_.fetch_add(1, std::memory_order_relaxed);
+  note_error_path(error_path::kRestoreFailed);
+}
 
 void HugetlbPool::add_allocated_folios(const std::vector<Pfn>& heads) {
   SpinLockGuard g(hugetlb_lock_);
@@ -481,8 +547,19 @@ bool HugetlbPool::check_counters() const {
     }
     if (free != free_list_.size()) free = ~uint64_t{0};
   }
+  // overcommit-limit, from the same snapshot (one hold of the lock for both).
+  const bool overcommit_ok = c.overcommitted == 0 && c.surplus_huge_pages <= c.surplus_allowance;
+  if (!overcommit_ok) {
+    Violation v = make_violation(
+        ViolationKind::kInvariantBroken,
+        fmt::format("{} surplus hugepages of {} with nr_overcommit_hugepages {} (allowance {}): a fault went {} past it",
+                    c.surplus_huge_pages, hstate_.size_name, c.nr_overcommit_huge_pages, c.surplus_allowance,
+                    c.overcommitted));
+    v.invariant = Invariant::kOvercommitLimit;
+    machine_.violations().record(std::move(v));
+  }
   if (c.nr_huge_pages == in_pool && c.free_huge_pages == free && c.surplus_huge_pages <= c.nr_huge_pages)
-    return true;
+    return overcommit_ok;
   Violation v = make_violation(ViolationKind::kInvariantBroken,
                                fmt::format("pool counters nr {} free {} surplus {} but the pool holds {} folios, {} free",
                                            c.nr_huge_pages, c.free_huge_pages, c.surplus_huge_pages, in_pool, free));

@@ -54,6 +54,7 @@
 
 #include "engine/hugetlb/hstate.h"
 #include "engine/hugetlb/hugetlb_vmemmap_ops.h"
+#include "engine/hugetlb/hwpoison_ledger.h"
 #include "engine/locks/mutex.h"
 #include "engine/locks/spinlock.h"
 #include "engine/machine.h"
@@ -66,6 +67,16 @@ struct PoolCounters {
   uint64_t nr_huge_pages = 0;
   uint64_t free_huge_pages = 0;
   uint64_t surplus_huge_pages = 0;
+  uint64_t nr_overcommit_huge_pages = 0;
+  // For the overcommit-limit invariant. The surplus the pool may hold
+  // without a fault having broken the limit: nr_overcommit_huge_pages, or
+  // more while surplus that did not come from a fault (a lowered limit, a
+  // folio put back as surplus when its vmemmap could not be restored) is
+  // still there. It follows surplus_huge_pages down to the limit.
+  uint64_t surplus_allowance = 0;
+  // The most surplus_huge_pages ever stood above surplus_allowance right
+  // after a fault accounted a surplus folio: 0 unless a fault overcommitted.
+  uint64_t overcommitted = 0;
 };
 
 // Vmemmap figures, kept with relaxed atomics (statistics, not invariants).
@@ -100,6 +111,18 @@ enum class DemoteStatus : uint8_t {
 struct DemoteOutcome {
   uint64_t demoted = 0;
   DemoteStatus status = DemoteStatus::kOk;
+};
+
+// Bugs a test may plant in the pool (never set outside tests): each breaks
+// one kernel rule, so that a test shows a checker or a campaign catches it.
+enum class PoolPlantedBug : uint8_t {
+  kNone,
+  // alloc_surplus_hugetlb_folio() checks nr_overcommit_hugepages before the
+  // allocation only, not again after it: two faults racing past the first
+  // check both account their folio.
+  kNoOvercommitRecheck,
+  // ... and not before it either: every fault makes a surplus folio.
+  kIgnoreOvercommit,
 };
 
 class HugetlbPool {
@@ -184,13 +207,21 @@ class HugetlbPool {
   // hold of hugetlb_lock.
   void add_allocated_folios(const std::vector<Pfn>& heads) EXCLUDES(hugetlb_lock_);
 
+  void plant_for_test(PoolPlantedBug bug) { planted_ = bug; }
+
   // --- observation -----------------------------------------------------------
   [[nodiscard]] PoolCounters counters() const EXCLUDES(hugetlb_lock_);
   [[nodiscard]] VmemmapStats vmemmap_stats() const;
   [[nodiscard]] std::vector<FolioSnapshot> folios() const EXCLUDES(hugetlb_lock_);
   // The head of the pool folio containing pfn, whatever its state.
   [[nodiscard]] std::optional<FolioSnapshot> folio_of(Pfn pfn) const EXCLUDES(hugetlb_lock_);
-  // pool-counters invariant: the counters match the folio states.
+  // memory_failure()'s record of the poison it handled (hwpoison_ledger.h):
+  // the models report to it; free_folio_frames() retires the poison of the
+  // frames it frees; alloc_hugetlb_folio() skips a folio that kept one.
+  [[nodiscard]] HwpoisonLedger& hwpoison() { return hwpoison_; }
+  [[nodiscard]] const HwpoisonLedger& hwpoison() const { return hwpoison_; }
+  // pool-counters invariant: the counters match the folio states; and the
+  // overcommit-limit invariant (PoolCounters::overcommitted, allowance).
   [[nodiscard]] bool check_counters() const EXCLUDES(hugetlb_lock_);
 
   [[nodiscard]] const Hstate& hstate() const { return hstate_; }
@@ -229,6 +260,11 @@ class HugetlbPool {
   [[nodiscard]] uint64_t persistent() const REQUIRES(hugetlb_lock_) {
     return counters_.nr_huge_pages - counters_.surplus_huge_pages;
   }
+  // The overcommit bookkeeping (PoolCounters::surplus_allowance), after
+  // surplus_huge_pages changed: by a fault, by another path, or down.
+  void note_fault_surplus() REQUIRES(hugetlb_lock_);
+  void note_other_surplus() REQUIRES(hugetlb_lock_);
+  void note_surplus_down() REQUIRES(hugetlb_lock_);
   // Hands a removed folio to the model's update_and_free; false if it failed.
   bool free_removed_folio(Pfn head) EXCLUDES(hugetlb_lock_);
 
@@ -243,6 +279,15 @@ class HugetlbPool {
   Mutex resize_lock_ ACQUIRED_BEFORE(hugetlb_lock_);
   PoolCounters counters_ GUARDED_BY(hugetlb_lock_);
   uint64_t nr_overcommit_huge_pages_ GUARDED_BY(hugetlb_lock_) = 0;
+  HwpoisonLedger hwpoison_;
+  PoolPlantedBug planted_ = PoolPlantedBug::kNone;  // set before any CPU runs
+  // Folios being dissolved, with the adjust_surplus their removal used: if
+  // the model's update_and_free cannot restore one, it goes back as it
+  // left, as dissolve_free_hugetlb_folio()'s own "add_hugetlb_folio(h,
+  // folio, adjust_surplus)" puts it, not as the surplus folio that
+  // __update_and_free_hugetlb_folio()'s failure makes for its other
+  // callers (add_hugetlb_folio_locked() reads this).
+  std::map<Pfn, bool> dissolving_ GUARDED_BY(hugetlb_lock_);
   std::vector<Pfn> free_list_ GUARDED_BY(hugetlb_lock_);
   struct FolioRecord {
     FolioState state;

@@ -110,6 +110,9 @@ bool HugetlbFolio6x::update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) 
     // and put the page back on the hugetlb free list and treat as a
     // surplus page." add_hugetlb_folio() marks it hugetlb again.
     pool.note_restore_failure();
+    // The raw error page stays on the folio's list (folio->_hugetlb_hwpoison
+    // lives with the folio): the next free delivers it.
+    if (raw) note_raw_hwp_page(head, *raw);
     {
       SpinLockGuard g(pool.hugetlb_lock());
       pages.set_flag(head, PG_hugetlb);  // __folio_set_hugetlb(folio)

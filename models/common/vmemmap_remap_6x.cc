@@ -168,6 +168,7 @@ VmemmapResult VmemmapRemapper6x::vmemmap_remap_free(VmemmapAddr start, VmemmapAd
     return VmemmapResult::kBug;
   const VmemmapResult ret = vmemmap_remap_range(reuse, end, walk, /*splitting=*/true);
   if (ret == VmemmapResult::kNoMemory && walk.nr_walked != 0) {
+    note_error_path(error_path::kRemapFreeFailed);
     // "vmemmap_pages contains pages from the previous vmemmap_remap_range
     // call which failed. These are pages which were removed from the
     // vmemmap. They will be restored in the following call." The head keeps

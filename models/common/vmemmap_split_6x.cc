@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "engine/coverage.h"
 #include "engine/pte.h"
 #include "engine/schedule_point.h"
 #include "engine/struct_page.h"
@@ -51,7 +52,10 @@ VmemmapResult VmemmapSplitter::vmemmap_split_pmd(PhysAddr pmd, std::optional<Pfn
   if (!head) head = pte_pfn(pt.read_entry(pmd));
   // pte_alloc_one_kernel(&init_mm): may sleep, so before the spinlock.
   const std::optional<Pfn> pgtable = pt.alloc_table(kGfpPgtableKernel);
-  if (!pgtable) return VmemmapResult::kNoMemory;
+  if (!pgtable) {
+    note_error_path(error_path::kSplitFailed);
+    return VmemmapResult::kNoMemory;
+  }
   fill_vmemmap_pte_table(m_, *pgtable, *head, start);
   if (!fixes_.page_table_lock()) {
     // d8d55f5616cf reverted: installed unconditionally under the write

@@ -78,7 +78,8 @@ void V518Model::free_huge_page_vmemmap(HugetlbPool& pool, Pfn head) {
   // "Remap the vmemmap virtual address range [@vmemmap_addr, @vmemmap_end)
   // to the page which @vmemmap_reuse is mapped to, then free the pages
   // which the range [@vmemmap_addr, @vmemmap_end] is mapped to."
-  const v5_18::RemapFreeResult r = remap_.vmemmap_remap_free(vmemmap_addr, vmemmap_end, vmemmap_reuse);
+  const v5_18::RemapFreeResult r =
+      remap_.vmemmap_remap_free(vmemmap_addr, vmemmap_end, vmemmap_reuse, planted(kPlantedRollbackShort));
   if (r.result != v5_18::VmemmapResult::kOk) {
     // -ENOMEM: walked back, nothing aliases the head.
     key_.static_branch_dec();
@@ -99,12 +100,15 @@ bool V518Model::alloc_huge_page_vmemmap(HugetlbPool& pool, Pfn head) {
   // range is mapped to the page which @vmemmap_reuse is mapped to. When a
   // HugeTLB page is freed to the buddy allocator, previously discarded
   // vmemmap pages must be allocated and remapping."
+  // Planted: off before the remap, which may fail and leave the fake heads.
+  const bool early_dec = planted(kPlantedKeyDecBeforeRestore);
+  if (early_dec) key_.static_branch_dec();
   if (remap_.vmemmap_remap_alloc(vmemmap_addr, vmemmap_end, vmemmap_reuse, kGfpVmemmapPage) !=
       v5_18::VmemmapResult::kOk)
     return false;
   machine_.pages().fetch_and(head, PageWord::kPrivate, ~kHpgVmemmapOptimized);  // ClearHPageVmemmapOptimized()
   // Off only now: the remap and its TLB flush are done, no fake head is left.
-  key_.static_branch_dec();
+  if (!early_dec) key_.static_branch_dec();
   pool.note_restored(vmemmap_pages);
   return true;
 }
@@ -156,6 +160,9 @@ bool V518Model::update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) {
     pages.clear_flag(head, PG_hugetlb);
   }
   if (!alloc_huge_page_vmemmap(pool, head)) {
+    // The raw error page stays recorded with the folio (the kernel keeps it
+    // in the head's struct page): the next free delivers it.
+    if (hwpoison_page) note_hwpoison_page(head, *hwpoison_page);
     // "If we cannot allocate vmemmap pages, just refuse to free the page
     // and put the page back on the hugetlb free list and treat as a
     // surplus page."
@@ -220,13 +227,27 @@ void V518Model::memory_failure(HugetlbPool& pool, Pfn pfn) {
   const Pfn head = compound_head(pfn);
   const RmwResult<uint64_t> r = pages.fetch_or(head, PageWord::kFlags, page_flag(PG_hwpoison));
   if (!r.ok || (r.value & page_flag(PG_hwpoison)) != 0) return;  // already being handled
+  pool.hwpoison().handling(pfn);
   // A free hugepage is dissolved (__page_handle_poison() ->
   // dissolve_free_huge_page(p)): removed under hugetlb_lock, restored, the
   // poison moved to p, freed (update_and_free_hugetlb_folio above).
   const DissolveResult res = pool.dissolve_free_hugetlb_folio(pfn, [&](Pfn h) { note_hwpoison_page(h, pfn); });
-  if (res == DissolveResult::kDissolved) return;
-  // In use (or raced with its freeing, or the restore failed): nothing is
-  // dissolved; lift the injected poison again so the folio stays usable.
+  if (res == DissolveResult::kDissolved) return;  // retired with the folio's frames
+  if (res == DissolveResult::kRestoreFailed && planted(kPlantedPoisonDropped)) {
+    pages.clear_flag(head, PG_hwpoison);  // planted: the poison lifted as if the folio were in use
+    return;
+  }
+  if (res == DissolveResult::kRestoreFailed) {
+    // The kernel keeps the poison when the dissolve fails: PG_hwpoison stays
+    // on the head and the raw page recorded with the folio, which (back in
+    // the pool) is skipped by every dequeue and dissolved when it is freed.
+    pool.hwpoison().kept(pfn);
+    note_error_path(error_path::kPoisonKept);
+    return;
+  }
+  // In use (or raced with its freeing): nothing is dissolved;
+  // unpoison_memory() lifts the injected poison again so the folio stays usable.
+  pool.hwpoison().unpoisoned(pfn);
   pages.clear_flag(head, PG_hwpoison);
 }
 

@@ -63,6 +63,7 @@ class V518Model final : public Model {
   [[nodiscard]] bool page_huge(Pfn pfn) override;
   void memory_failure(HugetlbPool& pool, Pfn pfn) override;
   [[nodiscard]] bool vmemmap_optimized(Pfn head) override;
+  [[nodiscard]] std::optional<int64_t> fake_head_key_count() const override { return key_.count(); }
   [[nodiscard]] std::vector<ExpectedVmemmapPage> optimized_shape(const Hstate& h) const override;
 
   // free_huge_page_vmemmap() / alloc_huge_page_vmemmap() of 5.18

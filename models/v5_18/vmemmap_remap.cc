@@ -135,7 +135,8 @@ void VmemmapRemapper::free_vmemmap_page_list(const std::deque<Pfn>& list) {
   }
 }
 
-RemapFreeResult VmemmapRemapper::vmemmap_remap_free(VmemmapAddr start, VmemmapAddr end, VmemmapAddr reuse) {
+RemapFreeResult VmemmapRemapper::vmemmap_remap_free(VmemmapAddr start, VmemmapAddr end, VmemmapAddr reuse,
+                                                    bool rollback_short) {
   OperationScope op("vmemmap_remap_free");
   std::deque<Pfn> vmemmap_pages;
   VmemmapRemapWalk walk;
@@ -152,11 +153,13 @@ RemapFreeResult VmemmapRemapper::vmemmap_remap_free(VmemmapAddr start, VmemmapAd
   auto remap_and_undo = [&] {
     ret = vmemmap_remap_range(reuse, end, walk);
     if (ret == VmemmapResult::kNoMemory && walk.nr_walked != 0) {
+      note_error_path(error_path::kRemapFreeFailed);
       // "vmemmap_pages contains pages from the previous
       // vmemmap_remap_range call which failed. These are pages which were
       // removed from the vmemmap. They will be restored in the following
       // call."
-      const VmemmapAddr walked_end = reuse + walk.nr_walked * kPageSize;
+      // Planted (rollback_short): one PTE too few walked back.
+      const VmemmapAddr walked_end = reuse + (walk.nr_walked - (rollback_short ? 1 : 0)) * kPageSize;
       walk = VmemmapRemapWalk{};
       walk.remap_pte = &VmemmapRemapper::vmemmap_restore_pte;
       walk.reuse_addr = reuse;

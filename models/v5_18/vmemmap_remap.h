@@ -67,7 +67,9 @@ class VmemmapRemapper {
   // TLB for [start, end) and only then frees the old pages. On -ENOMEM (a
   // split could not allocate its table) the part already remapped is
   // restored with the removed pages and nothing is freed.
-  RemapFreeResult vmemmap_remap_free(VmemmapAddr start, VmemmapAddr end, VmemmapAddr reuse);
+  // `rollback_short`: a test's planted bug (Model::kPlantedRollbackShort).
+  RemapFreeResult vmemmap_remap_free(VmemmapAddr start, VmemmapAddr end, VmemmapAddr reuse,
+                                     bool rollback_short = false);
   // vmemmap_remap_alloc(start, end, reuse, gfp): allocates the pages first
   // (all or none), then maps each, as a copy of the reuse page, read-write.
   // kNoMemory when the pages cannot be had; nothing is changed then.

@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "engine/coverage.h"
 #include "engine/pte.h"
 #include "engine/schedule_point.h"
 #include "engine/task.h"
@@ -44,7 +45,10 @@ VmemmapResult VmemmapSplitter::split_vmemmap_huge_pmd(PhysAddr pmd, VmemmapAddr 
   }
   // pte_alloc_one_kernel(&init_mm): may sleep, so outside the spinlock.
   const std::optional<Pfn> pgtable = pt.alloc_table(kGfpPgtableKernel);
-  if (!pgtable) return VmemmapResult::kNoMemory;
+  if (!pgtable) {
+    note_error_path(error_path::kSplitFailed);
+    return VmemmapResult::kNoMemory;
+  }
   models::fill_vmemmap_pte_table(m_, *pgtable, *head, start);
   if (!fixes_.page_table_lock()) {
     // 5.16 (under mmap_write_lock) and unlocked-split: installed

@@ -63,6 +63,9 @@ class V610Model final : public models::HugetlbFolio6x, public HugetlbDemoteOps {
     return vmemmap_.folio_test_hugetlb_vmemmap_optimized(head);
   }
   [[nodiscard]] std::vector<ExpectedVmemmapPage> optimized_shape(const Hstate& h) const override;
+  [[nodiscard]] std::optional<int64_t> fake_head_key_count() const override {
+    return vmemmap_.hugetlb_optimize_vmemmap_key().count();
+  }
 
   // Demote (models/v6_10/demote.cc): c0f398c3b2cf's batched
   // demote_free_hugetlb_folios() (one de-HVO batch of the sources, one HVO

@@ -56,7 +56,10 @@ std::optional<Pfn> VmemmapTails::vmemmap_get_tail(Order order) {
   const uint64_t tail = slot.load(std::memory_order_acquire);
   if (tail != 0) return page_of_ptr(tail);
   const std::optional<Pfn> page = m_.page_alloc().alloc_pages(kGfpTailPage, Order(0), FrameState::kVmemmap);
-  if (!page) return std::nullopt;
+  if (!page) {
+    note_error_path(error_path::kTailFailed);
+    return std::nullopt;
+  }
   init_tail_page(*page, order);
   if (!use_cmpxchg_) {
     // Reverted: WRITE_ONCE(zone->vmemmap_tails[idx], tail). Release keeps

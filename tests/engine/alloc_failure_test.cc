@@ -136,5 +136,58 @@ TEST(AllocFailureTest, ReconfigurationRacesWithDraws) {
   EXPECT_EQ(inject.policy(), AllocFailureInjector::Policy::kOff);
 }
 
+// fail_page_alloc's knobs (--fail-alloc).
+TEST(AllocFailureTest, FaultAttrIntervalAndTimesAsTheKernelsShouldFail) {
+  AllocFailureInjector inject;
+  // probability 100%: every interval-th call fails, until times runs out.
+  inject.configure(FaultAttr{.probability_percent = 100, .interval = 3, .times = 2, .min_order = Order(0)}, 1);
+  EXPECT_EQ(draw(inject, 12), (std::vector<bool>{false, false, true, false, false, true, false, false, false, false,
+                                                 false, false}));
+  EXPECT_EQ(inject.injected(), 2u);
+}
+
+TEST(AllocFailureTest, FaultAttrProbabilityIsInPercent) {
+  AllocFailureInjector inject;
+  inject.configure(FaultAttr{.probability_percent = 10, .interval = 1, .times = -1, .min_order = Order(0)}, 3);
+  (void)draw(inject, 20000);
+  EXPECT_GT(inject.injected(), 1600u);
+  EXPECT_LT(inject.injected(), 2400u);
+}
+
+TEST(AllocFailureTest, FaultAttrMinOrderSparesSmallAllocations) {
+  AllocFailureInjector inject;
+  inject.configure(FaultAttr{.probability_percent = 100, .interval = 1, .times = -1, .min_order = Order(1)}, 3);
+  EXPECT_FALSE(inject.should_fail(Order(0)));
+  EXPECT_TRUE(inject.should_fail(Order(1)));
+}
+
+TEST(AllocFailureTest, NoFailIsNeverFailed) {
+  AllocFailureInjector inject;
+  inject.fail_every_from(1);
+  EXPECT_FALSE(inject.should_fail(Gfp::kKernel | Gfp::kNoFail, Order(0)));
+  EXPECT_TRUE(inject.should_fail(Gfp::kKernel | Gfp::kRetryMayFail, Order(0)));
+}
+
+class AlwaysFail final : public AllocDecider {
+ public:
+  bool fail(Gfp, Order) override {
+    ++asked;
+    return true;
+  }
+  int asked = 0;
+};
+
+TEST(AllocFailureTest, ADeciderReplacesThePolicyWhileInstalled) {
+  AllocFailureInjector inject;
+  AlwaysFail decider;
+  inject.set_decider(&decider);
+  EXPECT_TRUE(inject.should_fail(Order(0)));
+  EXPECT_FALSE(inject.should_fail(Gfp::kNoFail, Order(0)));  // filtered before the decider
+  EXPECT_EQ(decider.asked, 1);
+  EXPECT_EQ(inject.injected(), 1u);
+  inject.set_decider(nullptr);
+  EXPECT_FALSE(inject.should_fail(Order(0)));
+}
+
 }  // namespace
 }  // namespace hvo

@@ -1,0 +1,77 @@
+// What became of each hardware poison memory_failure() handled on a hugetlb
+// folio: the pool's record for the hwpoison-conservation invariant, the
+// kernel's num_poisoned_pages with the page each count stands for.
+//
+// The kernel never drops a handled poison: a dissolved free folio's poison
+// moves to its raw error page, which take_page_off_buddy() keeps out of the
+// allocator; a folio whose dissolve fails keeps PG_hwpoison on its head and
+// the raw page on its raw-error list (folio->_hugetlb_hwpoison), and stays
+// out of every allocation (dequeue_hugetlb_folio_node_exact() skips it)
+// until it is freed. The only way out is unpoison_memory().
+//
+//   state      set by                          means
+//   handling   memory_failure(), after its     the poison is being handled:
+//              test-and-set on the head won    only while memory_failure() runs
+//   kept       memory_failure(), when the      the folio keeps PG_hwpoison and
+//              folio could not be dissolved    the raw page on its list
+//   retired    the pool, when the folio's      moved to the raw page, which
+//              frames go back (free)           leaves the allocator
+//   (erased)   unpoison_memory()               lifted on purpose
+//
+// Host-side bookkeeping (no schedule point, no simulated access): a
+// HostMutex, never held across a schedule point. Thread-safe.
+#pragma once
+
+#include <map>
+#include <vector>
+
+#include "engine/host_mutex.h"
+#include "engine/thread_annotations.h"
+#include "engine/types.h"
+
+namespace hvo {
+
+enum class HwpoisonState : uint8_t { kHandling, kKept, kRetired };
+
+class HwpoisonLedger {
+ public:
+  void handling(Pfn raw) EXCLUDES(mu_) { set(raw, HwpoisonState::kHandling); }
+  void kept(Pfn raw) EXCLUDES(mu_) { set(raw, HwpoisonState::kKept); }
+  void unpoisoned(Pfn raw) EXCLUDES(mu_) {
+    HostLockGuard g(mu_);
+    entries_.erase(raw);
+  }
+  // The frames [first, first + n) left the pool for buddy: their poison,
+  // handled or kept, is retired.
+  void retire_range(Pfn first, uint64_t n) EXCLUDES(mu_) {
+    HostLockGuard g(mu_);
+    for (auto it = entries_.lower_bound(first); it != entries_.end() && it->first - first < n; ++it)
+      it->second = HwpoisonState::kRetired;
+  }
+  // Whether [first, first + n) holds a kept poison (a folio to skip).
+  [[nodiscard]] bool kept_in(Pfn first, uint64_t n) const EXCLUDES(mu_) {
+    HostLockGuard g(mu_);
+    for (auto it = entries_.lower_bound(first); it != entries_.end() && it->first - first < n; ++it)
+      if (it->second == HwpoisonState::kKept) return true;
+    return false;
+  }
+  [[nodiscard]] std::map<Pfn, HwpoisonState> entries() const EXCLUDES(mu_) {
+    HostLockGuard g(mu_);
+    return entries_;
+  }
+  [[nodiscard]] bool empty() const EXCLUDES(mu_) {
+    HostLockGuard g(mu_);
+    return entries_.empty();
+  }
+
+ private:
+  void set(Pfn raw, HwpoisonState s) EXCLUDES(mu_) {
+    HostLockGuard g(mu_);
+    entries_[raw] = s;
+  }
+
+  mutable HostMutex mu_;
+  std::map<Pfn, HwpoisonState> entries_ GUARDED_BY(mu_);
+};
+
+}  // namespace hvo
