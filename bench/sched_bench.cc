@@ -6,7 +6,7 @@
 //     its threads): the reason the scheduler runs CPUs as fibers;
 //   - executions per second of the peer scenarios mp2 and cas4 with
 //     `random` (Relacy, built here with g++ -O2: ~4.5 M mp2 and ~0.42 M
-//     cas4 executions/s, shared/design/NOTES.md).
+//     cas4 executions/s, docs/build-notes.md).
 #include <benchmark/benchmark.h>
 
 #include <atomic>

@@ -1,5 +1,5 @@
 // Everything that configures one simulated machine, in one struct
-// (STYLE.md 15). Parsed and validated by the CLI; the engine checks it again.
+// (docs/style.md 15). Parsed and validated by the CLI; the engine checks it again.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The global invariant checker: ARCHITECTURE.md's invariants over the whole
+// The global invariant checker: docs/architecture.md's invariants over the whole
 // machine, the pool and the model, for quiescent points (no operation in
 // flight) and the end of a run. Each broken invariant is recorded in the
 // machine's ViolationLog as kInvariantBroken with the invariant it names;

@@ -1,4 +1,4 @@
-// Everything that defines a campaign, in one struct (STYLE.md 15): with the
+// Everything that defines a campaign, in one struct (docs/style.md 15): with the
 // seed it names the run, and command_line() prints the exact command that
 // runs it again.
 #pragma once

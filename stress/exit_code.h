@@ -1,4 +1,4 @@
-// The process exit codes of hvo-stress, named once (ARCHITECTURE.md, CLI
+// The process exit codes of hvo-stress, named once (docs/architecture.md, CLI
 // contract). Scripts and CI branch on these numbers, so they never change.
 #pragma once
 

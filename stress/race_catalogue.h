@@ -1,5 +1,5 @@
 // The race catalogue: for each historical HVO fix that a model can revert
-// (HVO-HISTORY.md, fixes 1-14), the scenario that brings its bug back and
+// (docs/hvo-history.md, fixes 1-14), the scenario that brings its bug back and
 // the verdict expected of it. `hvo-stress list races` prints it,
 // `hvo-stress run --race ID [--fixed]` runs it, and
 // tests/stress/race_catalogue_test.cc holds every entry found in controlled
@@ -66,7 +66,7 @@ struct RaceEntry {
   std::string_view model;
   std::string_view revert;   // the --revert knob; empty: the bug is a run option (`pte_access`, fix 1)
   std::string_view commit;   // the kernel commit id, or "" when it has none
-  unsigned fix;              // HVO-HISTORY.md's number (0: not numbered there)
+  unsigned fix;              // docs/hvo-history.md's number (0: not numbered there)
   std::string_view title;
   std::string_view actors;   // what the scenario runs, in words
   std::string_view expected; // violation kind(s) expected on the reverted model, '|'-separated; "figure" for fix 14

@@ -12,7 +12,7 @@ void add_v6_10_demote_races(std::vector<RaceEntry>& c) {
       .model = "v6.10",
       .revert = "c0f398c3b2cf",
       .commit = "c0f398c3b2cf",
-      // HVO-HISTORY.md names it with the 6.2-6.11 generation ("batched
+      // docs/hvo-history.md names it with the 6.2-6.11 generation ("batched
       // work when demoting"), not among the numbered fixes.
       .fix = 0,
       .title = "demote without batched HVO work: 1 + 512 synchronize_rcu() per 1 GiB folio instead of 2 (the "

@@ -1,4 +1,4 @@
-// The race catalogue's entries for the v17 model (HVO-HISTORY.md).
+// The race catalogue's entries for the v17 model (docs/hvo-history.md).
 #include "stress/race_entries.h"
 
 namespace hvo::stress {

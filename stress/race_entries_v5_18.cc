@@ -1,4 +1,4 @@
-// The race catalogue's entries for the v5.18 model (HVO-HISTORY.md).
+// The race catalogue's entries for the v5.18 model (docs/hvo-history.md).
 #include "stress/race_entries.h"
 
 namespace hvo::stress {

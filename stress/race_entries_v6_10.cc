@@ -1,4 +1,4 @@
-// The race catalogue's entries for the v6.10 model (HVO-HISTORY.md).
+// The race catalogue's entries for the v6.10 model (docs/hvo-history.md).
 #include "stress/race_entries.h"
 
 namespace hvo::stress {

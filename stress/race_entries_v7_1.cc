@@ -1,4 +1,4 @@
-// The race catalogue's entries for the v7.1 model (HVO-HISTORY.md). The
+// The race catalogue's entries for the v7.1 model (docs/hvo-history.md). The
 // fixes 7.1 carries from earlier generations are the same knobs as there,
 // so their ids carry the model ("v7.1/32c877191e02"); tail-cmpxchg is the
 // one 7.1 brought (the lockless install of the shared tail page).

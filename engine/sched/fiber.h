@@ -1,5 +1,5 @@
 // What a simulated CPU runs on in controlled mode: a Boost.Context fiber
-// (plain fcontext, see shared/design/NOTES.md: Debian's Boost is built
+// (plain fcontext, see docs/build-notes.md: Debian's Boost is built
 // without ucontext, so Boost's own TSan support is not available) on a stack
 // taken from a per-thread pool, plus the ThreadSanitizer fiber calls that
 // tell TSan which stack runs.

@@ -13,7 +13,7 @@
 //                               (c2a967f6ab0e; the walk itself ignores it)
 //
 // Whoever sets a NO_TLB_FLUSH flag owns the flush, and must make it before
-// anything the old translations reach is freed (fix 5 of HVO-HISTORY.md).
+// anything the old translations reach is freed (fix 5 of docs/hvo-history.md).
 // The walk itself is models/common/vmemmap_remap_6x.h; what each generation
 // does to one PTE (vmemmap_remap_pte(), vmemmap_restore_pte()) stays with it.
 #pragma once

@@ -16,7 +16,7 @@
 //      depositing the old pages on one list;
 //   4. flush_tlb_all(), and only then free_vmemmap_page_list(): no CPU can
 //      reach a freed page through a stale translation. Revert
-//      `flush-before-free` frees first (fix 5 of HVO-HISTORY.md).
+//      `flush-before-free` frees first (fix 5 of docs/hvo-history.md).
 // Restore (hugetlb_vmemmap_restore_folio[s]()): synchronize_rcu() once
 // (c2a967f6ab0e: only for a folio that is optimized), vmemmap_remap_alloc(),
 // the flag cleared and static_branch_dec() only after.

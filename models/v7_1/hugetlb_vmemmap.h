@@ -12,7 +12,7 @@
 //      copy of the head page, "Very Subtle"), vmemmap_remap_free()
 //      depositing the old pages on one list;
 //   4. flush_tlb_all(), and only then free_vmemmap_page_list(). Revert
-//      `flush-before-free` frees first (fix 5 of HVO-HISTORY.md).
+//      `flush-before-free` frees first (fix 5 of docs/hvo-history.md).
 // Restore (hugetlb_vmemmap_restore_folio[s]()): vmemmap_remap_alloc(), the
 // flag cleared after; a batch (hugetlb_vmemmap_restore_folios(), the pool's
 // update_and_free_pages_bulk()) remaps with VMEMMAP_REMAP_NO_TLB_FLUSH and

@@ -18,13 +18,13 @@
 //     copies of one valid tail, the last struct page of the head's vmemmap
 //     page ("Use the value last tail page in the page with the head page to
 //     initialize the rest of tail pages"), then smp_wmb() and set_pte_at().
-//     Revert `restore-wmb` drops the smp_wmb() (fix 4 of HVO-HISTORY.md;
+//     Revert `restore-wmb` drops the smp_wmb() (fix 4 of docs/hvo-history.md;
 //     only a weak memory model tells).
 //
 // The public record of the series is thin on the exact shape of
 // vmemmap_remap_free() in the merged version; the head page follows the
 // 6.x code (a new copy, the old page freed with the tails) as
-// HVO-HISTORY.md describes 7.1: "the head gets a private RW page".
+// docs/hvo-history.md describes 7.1: "the head gets a private RW page".
 #pragma once
 
 #include <deque>

@@ -30,7 +30,7 @@ testing::RunResult hvo_stress(const std::vector<std::string>& args) {
 
 std::string str(const json::value& v) { return std::string(v.as_string()); }
 
-// Scripts branch on these numbers (ARCHITECTURE.md): they must never move.
+// Scripts branch on these numbers (docs/architecture.md): they must never move.
 TEST(ExitCodes, AreTheContractsNumbers) {
   EXPECT_EQ(to_int(ExitCode::kOk), 0);
   EXPECT_EQ(to_int(ExitCode::kViolation), 1);
