@@ -86,7 +86,7 @@ class FindingsCli : public ::testing::Test {
 TEST_F(FindingsCli, ThreeRacesWithOneSeedLeaveThreeFiles) {
   const std::string out = dir_ + "/out";
   std::set<std::string> saved;
-  for (const char* race : {"v7.1/d8d55f5616cf", "v7.1/flush-before-free", "v7.1/32c877191e02"}) {
+  for (const char* race : {"v7.1/unlocked-split", "v7.1/flush-before-free", "v7.1/32c877191e02"}) {
     const auto r = hvo_stress({"run", "--race", race, "--seed", "1", "--out", out, "--json"});
     ASSERT_EQ(r.exit_code, 1) << race << ": " << r.err;
     const json::object o = json::parse(r.out).as_object();

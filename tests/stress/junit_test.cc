@@ -166,7 +166,7 @@ TEST_F(Junit, EscapesTextAndDropsWhatXmlCannotHold) {
 
 TEST_F(Junit, ControlledRunOneCasePerBatchTheFailureWithItsReplayCommand) {
   const std::string xml_path = dir_ + "/run.xml";
-  const auto r = hvo_stress({"run", "--race", "v17/plain-pte", "--seeds", "250", "--no-report", "--json", "--out",
+  const auto r = hvo_stress({"run", "--race", "v17/plain-torn", "--seeds", "250", "--no-report", "--json", "--out",
                              dir_, "--junit", xml_path});
   ASSERT_EQ(r.exit_code, 1) << r.err;
   const std::string file(json::parse(r.out).as_object().at("replay_files").as_array().at(0).as_string());
@@ -207,7 +207,7 @@ TEST_F(Junit, CleanFreeRunIsOnePassingCase) {
 
 TEST_F(Junit, TimeToBugOneCasePerCatalogueEntry) {
   const std::string xml_path = dir_ + "/ttb.xml";
-  const auto r = hvo_stress({"time-to-bug", "--race", "v17/plain-pte", "--race", "v7.1/flush-before-free",
+  const auto r = hvo_stress({"time-to-bug", "--race", "v17/plain-torn", "--race", "v7.1/flush-before-free",
                              "--trials", "1", "--budget", "300", "--strategies", "random", "--free", "0", "--junit",
                              xml_path});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -216,7 +216,7 @@ TEST_F(Junit, TimeToBugOneCasePerCatalogueEntry) {
   expect_python_accepts(xml_path);
   const auto cases = elements(xml, "testcase");
   ASSERT_EQ(cases.size(), 2u);
-  EXPECT_EQ(cases[0].at("name"), "v17/plain-pte");
+  EXPECT_EQ(cases[0].at("name"), "v17/plain-torn");
   EXPECT_EQ(cases[1].at("name"), "v7.1/flush-before-free");
   EXPECT_THAT(xml, HasSubstr("random: found in"));
 }
@@ -224,7 +224,7 @@ TEST_F(Junit, TimeToBugOneCasePerCatalogueEntry) {
 TEST_F(Junit, UnwritableDestinationIsAUsageErrorBeforeAnythingRuns) {
   for (const std::vector<std::string>& cmd :
        {std::vector<std::string>{"run", "--model", "v17", "--iterations", "10", "--out", dir_},
-        std::vector<std::string>{"time-to-bug", "--race", "v17/plain-pte", "--trials", "1", "--free", "0"}}) {
+        std::vector<std::string>{"time-to-bug", "--race", "v17/plain-torn", "--trials", "1", "--free", "0"}}) {
     std::vector<std::string> args = cmd;
     args.push_back("--junit");
     args.push_back(dir_ + "/no/such/dir/x.xml");

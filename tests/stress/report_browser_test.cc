@@ -110,7 +110,7 @@ class ReportBrowser : public ::testing::Test {
 std::string ReportBrowser::dir_;
 
 TEST_F(ReportBrowser, DataRaceShowsBothLanesAndBothRacingAccesses) {
-  const std::string file = run_finding({"run", "--race", "v17/plain-pte"});
+  const std::string file = run_finding({"run", "--race", "v17/plain-torn"});
   ASSERT_FALSE(file.empty());
   const std::string html = file.substr(0, file.size() - 5) + ".html";
   ASSERT_TRUE(fs::exists(html)) << "run writes the report beside the replay file";

@@ -134,7 +134,7 @@ TEST_F(ReportCli, BadInputOfEveryKindExits2) {
 
 TEST_F(ReportCli, RunWritesTheReportBesideTheReplayFileAndReportRewritesIt) {
   const std::string out = dir_ + "/run";
-  const auto r = hvo_stress({"run", "--race", "v17/plain-pte", "--json", "--out", out});
+  const auto r = hvo_stress({"run", "--race", "v17/plain-torn", "--json", "--out", out});
   ASSERT_EQ(r.exit_code, 1) << r.err;
   const std::string file(json::parse(r.out).as_object().at("replay_files").as_array().at(0).as_string());
   const std::string html = stress::report_path_for(file);
@@ -166,7 +166,7 @@ TEST_F(ReportCli, RunWritesTheReportBesideTheReplayFileAndReportRewritesIt) {
 
 TEST_F(ReportCli, ReplayWritesTheReportUnlessTold) {
   const std::string out = dir_ + "/replay";
-  const auto r = hvo_stress({"run", "--race", "v17/plain-pte", "--json", "--no-report", "--out", out});
+  const auto r = hvo_stress({"run", "--race", "v17/plain-torn", "--json", "--no-report", "--out", out});
   ASSERT_EQ(r.exit_code, 1) << r.err;
   const std::string file(json::parse(r.out).as_object().at("replay_files").as_array().at(0).as_string());
   const std::string html = stress::report_path_for(file);

@@ -31,7 +31,7 @@ TEST(TimeToBugHtml, OneChartPerEntryOneStripPerStrategyOneMarkPerTrial) {
   fs::create_directories(dir);
   const std::string path = dir + "/ttb.html";
   const auto r = testing::run_program(HVO_STRESS_BINARY,
-                                      {"time-to-bug", "--race", "v17/plain-pte", "--trials", "3", "--budget", "300",
+                                      {"time-to-bug", "--race", "v17/plain-torn", "--trials", "3", "--budget", "300",
                                        "--strategies", "random,pct", "--free", "0", "--html", path});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream in(path);
@@ -39,7 +39,7 @@ TEST(TimeToBugHtml, OneChartPerEntryOneStripPerStrategyOneMarkPerTrial) {
   s << in.rdbuf();
   const std::string html = s.str();
   EXPECT_TRUE(html.starts_with("<!DOCTYPE html>"));
-  EXPECT_EQ(count(html, "<section class=\"entry\" data-race=\"v17/plain-pte\">"), 1u);
+  EXPECT_EQ(count(html, "<section class=\"entry\" data-race=\"v17/plain-torn\">"), 1u);
   EXPECT_EQ(count(html, "<svg class=\"chart\""), 1u);
   EXPECT_THAT(html, HasSubstr("data-strategy=\"random\""));
   EXPECT_THAT(html, HasSubstr("data-strategy=\"pct\""));
@@ -49,7 +49,7 @@ TEST(TimeToBugHtml, OneChartPerEntryOneStripPerStrategyOneMarkPerTrial) {
   EXPECT_EQ(html.find("http"), html.find("http-equiv")) << "no network";
 
   const auto bad = testing::run_program(
-      HVO_STRESS_BINARY, {"time-to-bug", "--race", "v17/plain-pte", "--free", "0", "--html", dir + "/no/x.html"});
+      HVO_STRESS_BINARY, {"time-to-bug", "--race", "v17/plain-torn", "--free", "0", "--html", dir + "/no/x.html"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("--html: cannot write"));
   fs::remove_all(dir);
