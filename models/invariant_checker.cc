@@ -377,8 +377,10 @@ bool InvariantChecker::check_hwpoison_conservation(HugetlbPool& pool, const std:
              raw);
       ok = false;
     } else if (state == HwpoisonState::kKept) {
+      // A copy: clang 14 cannot capture a structured binding in a lambda.
+      const Pfn poisoned = raw;
       auto f = std::find_if(folios.begin(), folios.end(), [&](const FolioSnapshot& s) {
-        return s.state != FolioState::kRemoved && raw >= s.head && raw - s.head < nr_pages;
+        return s.state != FolioState::kRemoved && poisoned >= s.head && poisoned - s.head < nr_pages;
       });
       if (f == folios.end()) {
         broken(Invariant::kHwpoisonConservation,
