@@ -28,7 +28,7 @@ hvo_tsan_tests() {
   echo "ThreadSanitizer reports go to $reports/tsan.<pid>"
   # The tsan test preset adds halt_on_error=1 too; repeated here so running
   # the binaries by hand with this variable behaves the same.
-  export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 log_path=$reports/tsan ${TSAN_OPTIONS:-}"
+  export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$HVO_ROOT/ci/tsan.supp log_path=$reports/tsan ${TSAN_OPTIONS:-}"
   local rc=0
   (cd "$HVO_ROOT" && ctest --preset tsan -j "$HVO_JOBS") || rc=$?
   if compgen -G "$reports/tsan.*" >/dev/null; then
