@@ -357,9 +357,13 @@ bool InvariantChecker::check_hwpoison_conservation(HugetlbPool& pool, const std:
   bool ok = true;
   const uint64_t nr_pages = pool.hstate().nr_pages();
   const std::map<Pfn, HwpoisonState> ledger = pool.hwpoison().entries();
+  // Any entry of the folio's range counts, not only its first: a folio may
+  // hold a retired poison (an earlier folio at these frames) below the one
+  // it kept.
   auto kept_in = [&](Pfn head) {
-    auto it = ledger.lower_bound(head);
-    return it != ledger.end() && it->first - head < nr_pages && it->second == HwpoisonState::kKept;
+    for (auto it = ledger.lower_bound(head); it != ledger.end() && it->first - head < nr_pages; ++it)
+      if (it->second == HwpoisonState::kKept) return true;
+    return false;
   };
   // Every pool folio showing the poison on its head kept one.
   for (const FolioSnapshot& f : folios) {

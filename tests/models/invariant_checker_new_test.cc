@@ -62,6 +62,20 @@ TEST_P(NewInvariants, AKeptPoisonOnItsFolioHeadHolds) {
   EXPECT_FALSE(w_.checker->check_hwpoison_conservation());
 }
 
+TEST_P(NewInvariants, AKeptPoisonAboveARetiredOneInTheSameFolioHolds) {
+  // The frames of a dissolved folio came back as a new folio at the same
+  // head: the ledger holds the old folio's retired poison below the one the
+  // new folio kept. Found by `hvo-stress hunt` on v7.1 with allocation
+  // failures: the checker read only the first entry of the range.
+  const Pfn head = free_head();
+  w_.pool->hwpoison().handling(head + 3);
+  w_.pool->hwpoison().retire_range(head, kHstate2M.nr_pages());
+  w_.machine.pages().set_flag(head, PG_hwpoison);
+  w_.pool->hwpoison().kept(head + 0x150);
+  EXPECT_TRUE(w_.checker->check_hwpoison_conservation());
+  EXPECT_EQ(broken(w_, Invariant::kHwpoisonConservation), 0u);
+}
+
 TEST_P(NewInvariants, AKeptPoisonOutsideEveryFolioWasDropped) {
   const Pfn head = free_head();
   w_.machine.pages().set_flag(head, PG_hwpoison);
