@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "engine/check.h"
+#include "engine/page_poison.h"
 #include "engine/task.h"
 
 namespace hvo {
@@ -278,9 +279,17 @@ void BuddyAllocator::note_no_memory(Gfp gfp) {
   if (!has(gfp, Gfp::kNoWarn)) failure_warnings_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void BuddyAllocator::prep_new_pages(Gfp gfp, Pfn pfn, uint64_t nr_pages) const {
-  if (!has(gfp, Gfp::kZero)) return;
-  for (uint64_t i = 0; i < nr_pages; ++i) mem_.clear_page(pfn + i);
+void BuddyAllocator::prep_new_pages(Gfp gfp, Pfn pfn, uint64_t nr_pages, FrameState use) const {
+  if (has(gfp, Gfp::kZero)) {
+    for (uint64_t i = 0; i < nr_pages; ++i) mem_.clear_page(pfn + i);
+    return;
+  }
+  // As a page_poison=1 kernel hands it out: a page that will hold struct
+  // pages holds PAGE_POISON until it is written, so that publishing it
+  // before that is seen (page_poison.h). Hugepage data frames are never
+  // read as struct pages and stay untouched (and cost no host memory).
+  if (use != FrameState::kVmemmap) return;
+  for (uint64_t i = 0; i < nr_pages; ++i) poison_page(mem_, pfn + i);
 }
 
 std::optional<Pfn> BuddyAllocator::alloc_pages(Gfp gfp, Order order, FrameState use) {
@@ -300,7 +309,7 @@ std::optional<Pfn> BuddyAllocator::alloc_pages(Gfp gfp, Order order, FrameState 
     mem_.set_state(*pfn, order.nr_pages(), use);
     ++counters_.allocs;
   }
-  prep_new_pages(gfp, *pfn, order.nr_pages());
+  prep_new_pages(gfp, *pfn, order.nr_pages(), use);
   return pfn;
 }
 
@@ -352,7 +361,7 @@ std::optional<Pfn> BuddyAllocator::alloc_contig_pages(Gfp gfp, uint64_t nr_pages
     mem_.set_state(*pfn, nr_pages, use);
     ++counters_.contig_allocs;
   }
-  prep_new_pages(gfp, *pfn, nr_pages);
+  prep_new_pages(gfp, *pfn, nr_pages, use);
   return pfn;
 }
 

@@ -167,8 +167,9 @@ class BuddyAllocator {
   // False when the allocation is failed by injection.
   [[nodiscard]] bool prepare_alloc(Gfp gfp, Order order, const char* what);
   void note_no_memory(Gfp gfp) REQUIRES(zone_lock_);
-  // prep_new_page(): __GFP_ZERO clears the frames, outside the zone lock.
-  void prep_new_pages(Gfp gfp, Pfn pfn, uint64_t nr_pages) const;
+  // prep_new_page(): __GFP_ZERO clears the frames, outside the zone lock;
+  // otherwise a frame for the vmemmap holds PAGE_POISON (engine/page_poison.h).
+  void prep_new_pages(Gfp gfp, Pfn pfn, uint64_t nr_pages, FrameState use) const;
 
   // --- validation ------------------------------------------------------------
   class Problems;  // what validate() found, kept up to kMaxProblemsReported

@@ -20,7 +20,7 @@ Machine::Machine(const MachineConfig& config)
       rcu_(lockdep_, config_.nr_cpus),
       mem_(config_.memory_bytes),
       buddy_(mem_, lockdep_, lockdep_.register_class("zone->lock", LockKind::kSpin), alloc_failure_),
-      page_tables_(mem_, buddy_, lockdep_, config_.pte_access),
+      page_tables_(mem_, buddy_, lockdep_, violations_, config_.pte_access),
       mmu_(mem_, page_tables_, violations_, config_.nr_cpus, config_.tlb_entries),
       pages_(mmu_, mem_),
       page_alloc_(buddy_, pages_) {

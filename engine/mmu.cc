@@ -80,6 +80,13 @@ Translation Mmu::fault(ViolationKind kind, VmemmapAddr addr, std::optional<Pfn> 
   return Translation{false, PhysAddr(0), frame.value_or(Pfn(0)), kind};
 }
 
+void Mmu::report_uninitialised_read(VmemmapAddr addr, Pfn frame) {
+  (void)fault(ViolationKind::kUninitialisedRead, addr, frame,
+              fmt::format("a struct page read through {:#x} returned PAGE_POISON: page {:#x} was reachable before it "
+                          "was initialised",
+                          addr.value(), frame.value()));
+}
+
 Translation Mmu::translate(CpuId cpu, VmemmapAddr addr, AccessType type) {
   HVO_DCHECK(cpu == current().cpu, "a CPU may only use its own TLB");
   Tlb& tlb = *tlbs_[cpu.value()];

@@ -72,6 +72,11 @@ class Mmu {
   [[nodiscard]] unsigned nr_cpus() const { return static_cast<unsigned>(tlbs_.size()); }
   [[nodiscard]] uint64_t flushes() const { return flushes_.load(std::memory_order_relaxed); }
 
+  // A struct page access through `addr` (translated to `frame`) read
+  // PAGE_POISON: memory nobody initialised was reachable (page_poison.h).
+  // Recorded as uninitialised-read; the access itself went through.
+  void report_uninitialised_read(VmemmapAddr addr, Pfn frame);
+
  private:
   Translation fault(ViolationKind kind, VmemmapAddr addr, std::optional<Pfn> frame, std::string message);
   Translation walk_and_fill(Tlb& tlb, VmemmapAddr addr, AccessType type);

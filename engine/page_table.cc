@@ -1,12 +1,17 @@
 #include "engine/page_table.h"
 
+#include <fmt/format.h>
+
+#include "engine/page_poison.h"
 #include "engine/task.h"
 
 namespace hvo {
 
-KernelPageTables::KernelPageTables(PhysMem& mem, BuddyAllocator& buddy, Lockdep& lockdep, PteAccess policy)
+KernelPageTables::KernelPageTables(PhysMem& mem, BuddyAllocator& buddy, Lockdep& lockdep, ViolationLog& log,
+                                   PteAccess policy)
     : mem_(mem),
       buddy_(buddy),
+      log_(log),
       policy_(policy),
       init_mm_(lockdep.register_class("init_mm.page_table_lock", LockKind::kSpin),
                lockdep.register_class("init_mm.mmap_lock", LockKind::kRwsem)) {}
@@ -43,8 +48,17 @@ PteValue KernelPageTables::read_entry(PhysAddr entry, PteAccess access) const {
   return PteValue(hi << 32 | lo);
 }
 
+void KernelPageTables::check_publication(PhysAddr entry, PteValue v) const {
+  // A PTE (not a table pointer, not a boot-time PMD leaf) to a vmemmap page.
+  if (!pte_present(v) || pmd_leaf(v)) return;
+  const Pfn page = pte_pfn(v);
+  if (!mem_.valid(page) || mem_.state(page) != FrameState::kVmemmap) return;
+  (void)check_published(mem_, log_, page, fmt::format("the entry at {:#x} is set to it", entry.value()));
+}
+
 void KernelPageTables::write_entry(PhysAddr entry, PteValue v, PteAccess access) const {
   sched_point(SchedEvent::kPteStore, entry.value(), v.value());
+  check_publication(entry, v);
   if (access != PteAccess::kPlainTorn) {
     // WRITE_ONCE() (x86-64 native_set_pte(), arm64 __set_pte()): single-copy
     // atomic, no ordering; set_pte_at() was never a plain store on a 64-bit
@@ -59,6 +73,7 @@ void KernelPageTables::write_entry(PhysAddr entry, PteValue v, PteAccess access)
 
 bool KernelPageTables::cmpxchg_entry(PhysAddr entry, PteValue& expected, PteValue desired) const {
   sched_point(SchedEvent::kPteStore, entry.value(), desired.value());
+  check_publication(entry, desired);
   uint64_t exp = expected.value();
   // cmpxchg() is fully ordered in the kernel (a full barrier on each side).
   const bool ok = mem_.compare_exchange<uint64_t>(entry, exp, desired.value(), std::memory_order_seq_cst);
@@ -106,9 +121,8 @@ bool KernelPageTables::populate_basepages(VmemmapAddr start, VmemmapAddr end) {
     // vmemmap_pte_populate: a zeroed page (vmemmap_alloc_block_zero).
     const PhysAddr pte = table_entry_addr(*pte_table, pte_index(a.value()));
     if (pte_present(read_entry(pte, PteAccess::kOnce))) continue;
-    std::optional<Pfn> page = buddy_.alloc_pages(Gfp::kKernel, Order(0), FrameState::kVmemmap);
+    std::optional<Pfn> page = buddy_.alloc_pages(Gfp::kKernel | Gfp::kZero, Order(0), FrameState::kVmemmap);
     if (!page) return false;
-    mem_.clear_page(*page);
     write_entry(pte, pfn_pte(*page, kPageKernel), PteAccess::kOnce);
   }
   return true;
@@ -125,12 +139,13 @@ bool KernelPageTables::populate_hugepages(VmemmapAddr start, VmemmapAddr end) {
     if (pte_present(read_entry(pmd_entry, PteAccess::kOnce))) continue;
     // vmemmap_alloc_block_buf(PMD_SIZE) then vmemmap_set_pmd(); if no 2 MiB
     // block is free, fall back to base pages for this range as the kernel does.
-    std::optional<Pfn> block = buddy_.alloc_pages(Gfp::kKernel, Order(kPmdShift - kPageShift), FrameState::kVmemmap);
+    // Zeroed here (the kernel's memmap_init() writes every struct page next).
+    std::optional<Pfn> block =
+        buddy_.alloc_pages(Gfp::kKernel | Gfp::kZero, Order(kPmdShift - kPageShift), FrameState::kVmemmap);
     if (!block) {
       if (!populate_basepages(std::max(a, start), std::min(a + kPmdSize, end))) return false;
       continue;
     }
-    for (uint64_t i = 0; i < kPtrsPerTable; ++i) mem_.clear_page(*block + i);
     write_entry(pmd_entry, pfn_pmd_leaf(*block, kPageKernel), PteAccess::kOnce);
   }
   return true;

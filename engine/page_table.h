@@ -54,7 +54,7 @@ struct SoftWalk {
 
 class KernelPageTables {
  public:
-  KernelPageTables(PhysMem& mem, BuddyAllocator& buddy, Lockdep& lockdep, PteAccess policy);
+  KernelPageTables(PhysMem& mem, BuddyAllocator& buddy, Lockdep& lockdep, ViolationLog& log, PteAccess policy);
 
   // Allocates init_mm.pgd. Called once, at boot.
   void boot();
@@ -98,9 +98,14 @@ class KernelPageTables {
   std::optional<Pfn> populate_table(PhysAddr entry);
   bool populate_basepages(VmemmapAddr start, VmemmapAddr end);
   bool populate_hugepages(VmemmapAddr start, VmemmapAddr end);
+  // Every store of an entry: one that makes a vmemmap page reachable must
+  // find it initialised (engine/page_poison.h), or records
+  // uninitialised-publish. The moment of publication, whatever model did it.
+  void check_publication(PhysAddr entry, PteValue v) const;
 
   PhysMem& mem_;
   BuddyAllocator& buddy_;
+  ViolationLog& log_;
   PteAccess policy_;
   InitMm init_mm_;
 };

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include "engine/sched/memory_access.h"
@@ -34,7 +35,9 @@ enum class SchedEvent : uint8_t {
   kBuddyFree,
   kTlbFill,
   kTlbFlush,
+  kMemInit,     // direct-map stores initialising a page (struct pages) before it is published
 };
+inline constexpr int kNumSchedEvents = static_cast<int>(SchedEvent::kMemInit) + 1;
 
 std::string_view to_string(SchedEvent e);
 
@@ -88,6 +91,12 @@ class MemoryHook {
   virtual void on_release(const void* sync) = 0;
   // A fence: release = smp_wmb, acquire = smp_rmb, seq_cst = smp_mb.
   virtual void on_fence(std::memory_order mo) = 0;
+  // The running CPU's buffered stores (tso/weak) inside [begin, end),
+  // oldest first, each passed to `visit` (its address, size and value);
+  // none otherwise. Records no access: it is how a checker sees memory as
+  // that CPU does (engine/page_poison.h).
+  using BufferedVisitor = std::function<void(uint64_t address, uint8_t size, uint64_t value)>;
+  virtual void visit_buffered(uint64_t /*begin*/, uint64_t /*end*/, const BufferedVisitor& /*visit*/) const {}
 };
 
 namespace detail {

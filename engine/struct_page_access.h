@@ -69,6 +69,9 @@ class StructPageAccess {
   // made: a TLB flush on another CPU waits for it (Mmu::Instruction).
   Translation translate(const Mmu::Instruction& insn, Pfn pfn, unsigned offset, AccessType type, SchedEvent event,
                         uint64_t value);
+  // A word read (or the old value of a read-modify-write) was PAGE_POISON:
+  // the struct page was reachable before it was initialised.
+  void uninitialised(Pfn pfn, unsigned offset, const Translation& t);
 
   Mmu& mmu_;
   PhysMem& mem_;

@@ -52,6 +52,7 @@ std::string_view to_string(SchedEvent e) {
     case SchedEvent::kBuddyFree: return "buddy-free";
     case SchedEvent::kTlbFill: return "tlb-fill";
     case SchedEvent::kTlbFlush: return "tlb-flush";
+    case SchedEvent::kMemInit: return "init-page";
   }
   return "?";
 }

@@ -32,6 +32,8 @@ constexpr KindInfo kKinds[] = {
     {ViolationKind::kBadPageState, "bad-page-state", Invariant::kStructPageContents},
     {ViolationKind::kInvariantBroken, "invariant-broken", Invariant::kModelAssertion},
     {ViolationKind::kLeak, "leak", Invariant::kFrameConservation},
+    {ViolationKind::kUninitialisedPublish, "uninitialised-publish", Invariant::kInitialisedBeforePublished},
+    {ViolationKind::kUninitialisedRead, "uninitialised-read", Invariant::kInitialisedBeforePublished},
 };
 static_assert(std::size(kKinds) == kNumViolationKinds);
 
@@ -69,6 +71,9 @@ constexpr InvariantInfo kInvariants[] = {
     {Invariant::kStaticKeyBalance, "static-key-balance",
      "the static key that makes compound_head() check for fake heads counts every optimized folio: no fake-head "
      "alias is mapped while it is off"},
+    {Invariant::kInitialisedBeforePublished, "initialised-before-published",
+     "a page is initialised before any CPU can reach it: no vmemmap PTE is set to a page still holding "
+     "PAGE_POISON, no struct page read returns it"},
     {Invariant::kModelAssertion, "model-assertion", "no BUG_ON of the modelled kernel code fires"},
 };
 static_assert(std::size(kInvariants) == kNumInvariants);

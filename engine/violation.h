@@ -41,8 +41,10 @@ enum class ViolationKind : uint8_t {
   kBadPageState,         // struct page contents wrong ("Bad page state")
   kInvariantBroken,      // a global invariant checker found a broken invariant
   kLeak,                 // frames not returned at the end of a run
+  kUninitialisedPublish, // a page made reachable (a vmemmap PTE set to it) still holds PAGE_POISON
+  kUninitialisedRead,    // a struct page read returned PAGE_POISON: memory nobody initialised
 };
-inline constexpr int kNumViolationKinds = static_cast<int>(ViolationKind::kLeak) + 1;
+inline constexpr int kNumViolationKinds = static_cast<int>(ViolationKind::kUninitialisedRead) + 1;
 
 enum class Invariant : uint8_t {
   kFrameConservation,  // every frame has exactly one owner; counts add up
@@ -60,6 +62,7 @@ enum class Invariant : uint8_t {
   kHwpoisonConservation, // a handled memory_failure()'s poison is kept (raw page or the folio's raw-error list)
   kOvercommitLimit,    // surplus hugepages made by faults never exceed nr_overcommit_hugepages
   kStaticKeyBalance,   // the fake-head static key is on for every folio whose vmemmap aliases its head
+  kInitialisedBeforePublished, // a page is initialised before any CPU can reach it
   kModelAssertion,     // a BUG_ON of the modelled kernel code
 };
 inline constexpr int kNumInvariants = static_cast<int>(Invariant::kModelAssertion) + 1;

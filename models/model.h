@@ -141,6 +141,9 @@ class Model : public HugetlbVmemmapOps {
   static constexpr std::string_view kPlantedPoisonDropped = "poison-dropped-on-failed-dissolve";
   static constexpr std::string_view kPlantedKeyDecBeforeRestore = "key-dec-before-failed-restore";
   static constexpr std::string_view kPlantedRollbackShort = "rollback-one-pte-short";
+  // v7.1: the shared tail page installed in zone->vmemmap_tails[] before
+  // init_compound_tail() fills it.
+  static constexpr std::string_view kPlantedTailPublishedBeforeFilled = "tail-published-before-filled";
   void plant_for_test(std::string bug) { planted_.insert(std::move(bug)); }
   [[nodiscard]] bool planted(std::string_view bug) const {
     return !planted_.empty() && planted_.count(std::string(bug)) != 0;

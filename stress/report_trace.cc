@@ -223,7 +223,7 @@ json::object trace_json(const StepLog& log, unsigned nr_cpus, const std::optiona
   o["cap"] = log.cap();
   o["failure_step"] = failure_step;
   json::array events;
-  for (int e = 0; e <= static_cast<int>(SchedEvent::kTlbFlush); ++e)
+  for (int e = 0; e < kNumSchedEvents; ++e)
     events.emplace_back(std::string(to_string(static_cast<SchedEvent>(e))));
   o["events"] = std::move(events);
 

@@ -264,6 +264,13 @@ MemoryResult Scheduler::access(const MemoryAccess& a, void* host) {
 
 MemoryResult Scheduler::on_access(const MemoryAccess& a, void* host) { return memory_access(a, host); }
 
+void Scheduler::visit_buffered(uint64_t begin, uint64_t end, const BufferedVisitor& visit) const {
+  if (!buffering()) return;
+  const StoreBuffer& b = buffers_[running_];
+  for (size_t i = 0; i < b.size(); ++i)
+    if (const BufferedStore& s = b[i]; s.address < end && s.address + s.size > begin) visit(s.address, s.size, s.value);
+}
+
 MemoryResult Scheduler::memory_access(const MemoryAccess& a, void* host) {
   if (running_ == kMain) return {};
   const unsigned self = running_;

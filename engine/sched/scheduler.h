@@ -133,6 +133,7 @@ class Scheduler final : public ScheduleHook, public MemoryHook {
   void on_acquire(const void* sync) override;
   void on_release(const void* sync) override;
   void on_fence(std::memory_order mo) override;
+  void visit_buffered(uint64_t begin, uint64_t end, const BufferedVisitor& visit) const override;
 
  private:
   struct Cpu;

@@ -24,6 +24,8 @@ class StoreBuffer {
   void clear() { entries_.clear(); next_barrier_ = false; }
   [[nodiscard]] bool empty() const { return entries_.empty(); }
   [[nodiscard]] size_t size() const { return entries_.size(); }
+  // Entry i, oldest first.
+  [[nodiscard]] const BufferedStore& operator[](size_t i) const { return entries_[i]; }
 
   void push(BufferedStore s) {
     s.after_barrier = next_barrier_;

@@ -195,6 +195,9 @@ void VmemmapRemapper::reset_struct_pages(Pfn page) {
   // i < NR_RESET_STRUCT_PAGE, through the direct map: the page is not
   // mapped in the vmemmap yet, nobody else can see it.
   const PhysAddr from = pfn_to_phys(page) + kNrResetStructPage * kStructPageSize;
+  // A schedule point first: should the page be published before this reset
+  // (a bug), another CPU can read the copy's head fields in the window.
+  sched_point(SchedEvent::kMemInit, pfn_to_phys(page).value(), kNrResetStructPage);
   for (uint64_t i = 0; i < kNrResetStructPage; ++i) {
     const PhysAddr to = pfn_to_phys(page) + i * kStructPageSize;
     for (uint64_t w = 0; w < kStructPageSize; w += sizeof(uint64_t))

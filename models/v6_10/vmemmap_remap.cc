@@ -50,6 +50,9 @@ void VmemmapRemapper::reset_struct_pages(Pfn page) {
   // not carry; page[NR_RESET_STRUCT_PAGE...] are ordinary tails.
   const PhysAddr base = pfn_to_phys(page);
   const PhysAddr from = base + uint64_t{nr_reset_struct_page_} * kStructPageSize;
+  // A schedule point first: should the page be published before this reset
+  // (a bug), another CPU can read the copy's head fields in the window.
+  sched_point(SchedEvent::kMemInit, base.value(), nr_reset_struct_page_);
   for (uint64_t w = 0; w < nr_reset_struct_page_ * kStructPageSize; w += sizeof(uint64_t))
     m_.mem().store<uint64_t>(base + w, m_.mem().load<uint64_t>(from + w, std::memory_order_relaxed),
                              std::memory_order_relaxed);

@@ -5,9 +5,11 @@
 #include "engine/check.h"
 #include "engine/gfp.h"
 #include "engine/hugetlb/compound_page.h"
+#include "engine/page_poison.h"
 #include "engine/schedule_point.h"
 #include "engine/struct_page.h"
 #include "engine/task.h"
+#include "models/model.h"
 
 namespace hvo::v7_1 {
 
@@ -23,6 +25,13 @@ Pfn page_of_ptr(uint64_t ptr) { return page_to_pfn(VmemmapAddr(ptr)); }
 void VmemmapTails::init_tail_page(Pfn page, Order order) {
   PhysMem& mem = m_.mem();
   const uint64_t info = compound_info_mask(order);
+  // A schedule point before the stores: they go through the direct map,
+  // and whether anyone else can see the page meanwhile depends on where its
+  // publication (vmemmap_get_tail()) stands. Should it come first, another
+  // CPU runs here and finds PAGE_POISON. One point, not one per struct
+  // page: each point dilutes a random schedule's other windows (measured:
+  // 64 of them doubled the median executions of two catalogue races).
+  sched_point(SchedEvent::kMemInit, pfn_to_phys(page).value(), kStructPagesPerPage);
   for (uint64_t i = 0; i < kStructPagesPerPage; ++i) {
     const PhysAddr p = pfn_to_phys(page) + i * kStructPageSize;
     auto word = [&](PageWord w, uint64_t v) {
@@ -60,7 +69,24 @@ std::optional<Pfn> VmemmapTails::vmemmap_get_tail(Order order) {
     note_error_path(error_path::kTailFailed);
     return std::nullopt;
   }
-  init_tail_page(*page, order);
+  // Planted (tests only): published first, initialised after: a CPU that
+  // reads the slot in between maps a page of PAGE_POISON.
+  const bool publish_first = planted_ && planted_(Model::kPlantedTailPublishedBeforeFilled);
+  if (!publish_first) init_tail_page(*page, order);
+  if (publish_first) {
+    (void)check_published(m_.mem(), m_.violations(), *page, "installed in zone->vmemmap_tails[]");
+    sched_point(SchedEvent::kAtomic, slot_addr, struct_page_ptr(*page));
+    uint64_t none = 0;
+    if (!slot.compare_exchange_strong(none, struct_page_ptr(*page), std::memory_order_seq_cst)) {
+      m_.page_alloc().free_pages(*page, Order(0));
+      return page_of_ptr(none);
+    }
+    init_tail_page(*page, order);
+    return page;
+  }
+  // The moment of publication: whoever reads the slot from now on maps the
+  // page, so it must be filled already (engine/page_poison.h).
+  (void)check_published(m_.mem(), m_.violations(), *page, "installed in zone->vmemmap_tails[]");
   if (!use_cmpxchg_) {
     // Reverted: WRITE_ONCE(zone->vmemmap_tails[idx], tail). Release keeps
     // the initialisation before the pointer; what is lost is exclusivity.

@@ -34,7 +34,9 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "engine/machine.h"
@@ -55,6 +57,9 @@ class VmemmapTails {
   // allocated and installed if there is none yet. nullopt for -ENOMEM.
   [[nodiscard]] std::optional<Pfn> vmemmap_get_tail(Order order);
 
+  // Test-only: how the model answers Model::planted() (tests/stress).
+  void set_planted_query(std::function<bool(std::string_view)> planted) { planted_ = std::move(planted); }
+
   // The installed page for `order`, read without a schedule point (checks).
   [[nodiscard]] std::optional<Pfn> peek(Order order) const;
   // Every installed page (checks: frame conservation).
@@ -67,6 +72,7 @@ class VmemmapTails {
 
   Machine& m_;
   const bool use_cmpxchg_;
+  std::function<bool(std::string_view)> planted_;
   // The simulated address of zone->vmemmap_tails[order], named in the
   // schedule points of its accesses: fixed (bit 61, a range neither lock
   // instances, bit 63, nor scenario variables, bit 62, use), so that every
