@@ -52,8 +52,21 @@ void KernelPageTables::check_publication(PhysAddr entry, PteValue v) const {
   // A PTE (not a table pointer, not a boot-time PMD leaf) to a vmemmap page.
   if (!pte_present(v) || pmd_leaf(v)) return;
   const Pfn page = pte_pfn(v);
-  if (!mem_.valid(page) || mem_.state(page) != FrameState::kVmemmap) return;
-  (void)check_published(mem_, log_, page, fmt::format("the entry at {:#x} is set to it", entry.value()));
+  if (!mem_.valid(page)) return;
+  const uint32_t shadow = mem_.shadow(page);
+  if (FrameShadow::state(shadow) != FrameState::kVmemmap) return;
+  // A page found initialised stays so until it is freed (which bumps its
+  // generation): the reuse page an optimization maps at every tail, or 7.1's
+  // shared tail page, is scanned once, not at each of its PTEs. Per host
+  // thread, and without effect on any schedule.
+  struct Checked {
+    uint64_t pfn = ~uint64_t{0};
+    uint32_t generation = 0;
+  };
+  thread_local Checked last;
+  if (last.pfn == page.value() && last.generation == FrameShadow::generation(shadow)) return;
+  if (check_published(mem_, log_, page, fmt::format("the entry at {:#x} is set to it", entry.value())))
+    last = Checked{page.value(), FrameShadow::generation(shadow)};
 }
 
 void KernelPageTables::write_entry(PhysAddr entry, PteValue v, PteAccess access) const {
