@@ -2,6 +2,7 @@
 // mm/hugetlb.c): the HugetlbFolio6x members that handle hardware poison.
 #include "engine/struct_page.h"
 #include "engine/task.h"
+#include "models/memory_failure_hugetlb.h"
 #include "models/common/hugetlb_folio_6x.h"
 
 namespace hvo::models {
@@ -51,23 +52,7 @@ void HugetlbFolio6x::memory_failure(HugetlbPool& pool, Pfn pfn) {
   // removed under hugetlb_lock (the raw page recorded on the folio's list),
   // restored, the poison moved to the raw page, freed.
   const DissolveResult res = pool.dissolve_free_hugetlb_folio(pfn, [&](Pfn h) { note_raw_hwp_page(h, pfn); });
-  if (res == DissolveResult::kDissolved) return;  // retired with the folio's frames
-  if (res == DissolveResult::kRestoreFailed && planted(kPlantedPoisonDropped)) {
-    pages.clear_flag(head, PG_hwpoison);  // planted: the poison lifted as if the folio were in use
-    return;
-  }
-  if (res == DissolveResult::kRestoreFailed) {
-    // The kernel keeps the poison when the dissolve fails: PG_hwpoison stays
-    // on the head and the raw page on the folio's list, the folio (back in
-    // the pool) is skipped by every dequeue and dissolved when it is freed.
-    pool.hwpoison().kept(pfn);
-    note_error_path(error_path::kPoisonKept);
-    return;
-  }
-  // In use or already being freed: unpoison_memory() lifts the injected
-  // poison again so that the folio stays usable.
-  pool.hwpoison().unpoisoned(pfn);
-  pages.clear_flag(head, PG_hwpoison);
+  memory_failure_after_dissolve(*this, pool, pfn, head, res);
 }
 
 }  // namespace hvo::models
