@@ -5,7 +5,8 @@
 
 namespace hvo {
 
-void memory_failure_after_dissolve(const Model& model, HugetlbPool& pool, Pfn pfn, Pfn head, DissolveResult res) {
+void memory_failure_after_dissolve(const Model& model, HugetlbPool& pool, Pfn pfn, Pfn head, DissolveResult res,
+                                   PoisonOnBusyFolio busy) {
   StructPageAccess& pages = pool.pages();
   if (res == DissolveResult::kDissolved) return;  // retired with the folio's frames
   if (res == DissolveResult::kRestoreFailed && model.planted(Model::kPlantedPoisonDropped)) {
@@ -18,6 +19,12 @@ void memory_failure_after_dissolve(const Model& model, HugetlbPool& pool, Pfn pf
     // the pool) is skipped by every dequeue and dissolved when it is freed.
     pool.hwpoison().kept(pfn);
     note_error_path(error_path::kPoisonKept);
+    return;
+  }
+  if (busy == PoisonOnBusyFolio::kKept) {
+    // "res = MF_FAILED": the folio keeps PG_hwpoison and the raw page on its
+    // list; its free moves them. A folio freed meanwhile retired them.
+    pool.hwpoison().keep_if_handling(pfn);
     return;
   }
   // In use or already being freed: unpoison_memory() lifts the injected

@@ -10,10 +10,18 @@
 
 namespace hvo {
 
+// What a generation does with the poison of a folio its dissolve did not
+// take (in use, being freed, gone): 6.x keeps it with the folio
+// (folio_set_hugetlb_hwpoison() marked it under hugetlb_lock, me_huge_page()
+// fails, the folio's free moves it to the raw page); the 5.x models lift it
+// again (unpoison_memory()), their in-use path not being modelled.
+enum class PoisonOnBusyFolio : uint8_t { kLifted, kKept };
+
 // What becomes of the poison memory_failure() set on the folio's head
 // (`head`, for the raw error page `pfn`) once the dissolve returned `res`:
 // retired with the folio's frames, kept on a folio that could not be
-// dissolved, or lifted again on a folio in use.
-void memory_failure_after_dissolve(const Model& model, HugetlbPool& pool, Pfn pfn, Pfn head, DissolveResult res);
+// dissolved, or, on a folio the dissolve did not take, as `busy` says.
+void memory_failure_after_dissolve(const Model& model, HugetlbPool& pool, Pfn pfn, Pfn head, DissolveResult res,
+                                   PoisonOnBusyFolio busy);
 
 }  // namespace hvo

@@ -213,11 +213,16 @@ class HugetlbPool {
   [[nodiscard]] PoolCounters counters() const EXCLUDES(hugetlb_lock_);
   [[nodiscard]] VmemmapStats vmemmap_stats() const;
   [[nodiscard]] std::vector<FolioSnapshot> folios() const EXCLUDES(hugetlb_lock_);
+  // The state of the pool folio at `head`, nullopt when the pool has none
+  // there (get_huge_page_for_hwpoison()'s folio_test_hugetlb_freed() /
+  // folio_test_hugetlb_migratable(), read under hugetlb_lock).
+  [[nodiscard]] std::optional<FolioState> folio_state(Pfn head) const REQUIRES(hugetlb_lock_);
   // The head of the pool folio containing pfn, whatever its state.
   [[nodiscard]] std::optional<FolioSnapshot> folio_of(Pfn pfn) const EXCLUDES(hugetlb_lock_);
   // memory_failure()'s record of the poison it handled (hwpoison_ledger.h):
-  // the models report to it; free_folio_frames() retires the poison of the
-  // frames it frees; alloc_hugetlb_folio() skips a folio that kept one.
+  // the models report to it; free_folio_frames() checks that each kept
+  // poison of the frames it frees is on its raw page and retires them;
+  // alloc_hugetlb_folio() skips a folio with one being handled or kept.
   [[nodiscard]] HwpoisonLedger& hwpoison() { return hwpoison_; }
   [[nodiscard]] const HwpoisonLedger& hwpoison() const { return hwpoison_; }
   // pool-counters invariant: the counters match the folio states; and the
@@ -265,6 +270,10 @@ class HugetlbPool {
   void note_fault_surplus() REQUIRES(hugetlb_lock_);
   void note_other_surplus() REQUIRES(hugetlb_lock_);
   void note_surplus_down() REQUIRES(hugetlb_lock_);
+  // hwpoison-conservation as a folio's frames leave the pool: each poison it
+  // kept shows PG_hwpoison on its raw page (folio_clear_hugetlb_hwpoison()
+  // moved it there), or it would reach buddy as a healthy page.
+  void check_kept_poison_moved(Pfn head);
   // Hands a removed folio to the model's update_and_free; false if it failed.
   bool free_removed_folio(Pfn head) EXCLUDES(hugetlb_lock_);
 

@@ -205,7 +205,7 @@ void V17Model::memory_failure(HugetlbPool& pool, Pfn pfn) {
   // then update_and_free_page() restores the vmemmap and delivers the poison.
   const DissolveResult res =
       pool.dissolve_free_hugetlb_folio(pfn, [&](Pfn h) { hwpoison_subpage_set(pool.hstate(), h, pfn); });
-  memory_failure_after_dissolve(*this, pool, pfn, head, res);
+  memory_failure_after_dissolve(*this, pool, pfn, head, res, PoisonOnBusyFolio::kLifted);
 }
 
 }  // namespace hvo

@@ -233,7 +233,7 @@ void V518Model::memory_failure(HugetlbPool& pool, Pfn pfn) {
   // dissolve_free_huge_page(p)): removed under hugetlb_lock, restored, the
   // poison moved to p, freed (update_and_free_hugetlb_folio above).
   const DissolveResult res = pool.dissolve_free_hugetlb_folio(pfn, [&](Pfn h) { note_hwpoison_page(h, pfn); });
-  memory_failure_after_dissolve(*this, pool, pfn, head, res);
+  memory_failure_after_dissolve(*this, pool, pfn, head, res, PoisonOnBusyFolio::kLifted);
 }
 
 }  // namespace hvo
