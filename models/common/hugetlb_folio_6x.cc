@@ -121,6 +121,13 @@ bool HugetlbFolio6x::update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) 
     return false;
   }
   if (clear_flag) pool.note_restored(vmemmap_pages_freed_per_folio(h));
+  // As shipped in 6.5-6.9 (until 5596d9e8b553, 6.10): the poison moved
+  // while the folio is still hugetlb. A memory_failure() between the move
+  // and the clear finds a hugetlb folio under hugetlb_lock and marks it
+  // again (folio_set_hugetlb_hwpoison()): its raw page is never marked and
+  // reaches buddy, its raw_hwp_page entry leaks.
+  const bool poison_moved_first = reverted("5596d9e8b553");
+  if (poison_moved_first && pages.test_flag(head, PG_hwpoison)) folio_clear_hugetlb_hwpoison(head);
   // "If vmemmap pages were allocated above, then we need to clear the
   // hugetlb flag under the hugetlb lock."
   if (pages.test_flag(head, PG_hugetlb)) {
@@ -130,7 +137,7 @@ bool HugetlbFolio6x::update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) 
   // 5596d9e8b553: "Move PageHWPoison flag from head page to the raw error
   // pages" only once the folio is no longer hugetlb, so that every poison
   // memory_failure() could still record under hugetlb_lock is moved.
-  if (pages.test_flag(head, PG_hwpoison)) folio_clear_hugetlb_hwpoison(head);
+  if (!poison_moved_first && pages.test_flag(head, PG_hwpoison)) folio_clear_hugetlb_hwpoison(head);
   clear_hugetlb_folio_fields(head);
   // folio_ref_unfreeze(folio, 1): atomic_set_release(). Release: whoever
   // takes a reference from this count sees the folio's teardown above.

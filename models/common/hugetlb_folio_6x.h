@@ -24,7 +24,8 @@
 //     through its page_ref.h.
 //
 // Reverts handled here, by the same name in both models: 2b21624fc232,
-// d8f5f7e445f0, 32c877191e02. Each model lists them in its ModelInfo.
+// d8f5f7e445f0, 32c877191e02, 5596d9e8b553. Each model lists the ones its
+// kernels shipped without in its ModelInfo.
 #pragma once
 
 #include <map>
