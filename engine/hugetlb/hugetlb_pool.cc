@@ -90,6 +90,7 @@ void HugetlbPool::add_hugetlb_folio_locked(Pfn head, bool adjust_surplus) {
   if (auto it = dissolving_.find(head); it != dissolving_.end()) {
     adjust_surplus = it->second;  // dissolve's "add_hugetlb_folio(h, folio, adjust_surplus)"
     dissolving_.erase(it);
+    ++counters_.max_huge_pages;  // "h->max_huge_pages++;"
   }
   ++counters_.nr_huge_pages;
   if (adjust_surplus) {
@@ -179,10 +180,11 @@ uint64_t HugetlbPool::set_max_huge_pages(uint64_t count) {
   // (enqueued) can be counted too: a free folio counted as surplus. Folios
   // in use above the count stay persistent here until the next resize.
   // Free surplus folios exist anyway: a folio whose vmemmap could not be
-  // restored comes back as one, so dissolve carries 6.0's adjust_surplus
-  // (dissolve_free_hugetlb_folio()); without it fault injection found the
-  // count left above nr_huge_pages.
+  // restored comes back as one, which dissolve takes out as surplus (the
+  // 2025 fix, in dissolve_free_hugetlb_folio()); without it fault injection
+  // finds the count left above nr_huge_pages, as on the kernels before it.
   SpinLockGuard g(hugetlb_lock_);
+  counters_.max_huge_pages = persistent();  // "h->max_huge_pages = persistent_huge_pages(h);"
   return counters_.nr_huge_pages;
 }
 
@@ -483,11 +485,15 @@ DissolveResult HugetlbPool::dissolve_free_hugetlb_folio(Pfn pfn, const std::func
     head = it->first;
     unlink_free(head);
     // "bool adjust_surplus = false; ... if (h->surplus_huge_pages_node[nid])
-    // adjust_surplus = true;" (6.0's fix of dissolve_free_huge_page(): a
-    // free surplus folio leaves the surplus count too, or the count outlives
-    // the folios it counts). One node here.
+    // adjust_surplus = true;": Jinjiang Tu's "mm/hugetlb: fix surplus pages
+    // in dissolve_free_huge_page()" (6.14, 2025; backported to the stable
+    // trees), which every model carries as a later fix folded in. Before
+    // it (the 5.x kernels, 6.x to 6.13) the removal and the re-add passed
+    // false, so a free surplus folio left surplus_huge_pages behind, above
+    // nr_huge_pages (docs/models.md). One node here.
     const bool adjust_surplus = counters_.surplus_huge_pages > 0;
     remove_hugetlb_folio(head, adjust_surplus);
+    --counters_.max_huge_pages;  // "h->max_huge_pages--;"
     dissolving_[head] = adjust_surplus;
     if (under_lock) under_lock(head);
   }

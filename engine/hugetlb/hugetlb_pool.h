@@ -68,6 +68,12 @@ struct PoolCounters {
   uint64_t free_huge_pages = 0;
   uint64_t surplus_huge_pages = 0;
   uint64_t nr_overcommit_huge_pages = 0;
+  // h->max_huge_pages, what reading /proc/sys/vm/nr_hugepages returns:
+  // set_max_huge_pages() leaves it at the persistent count; a dissolve
+  // takes one off (unsigned: below 0 it wraps, as the kernel's does when a
+  // surplus folio is dissolved at 0) and gives it back if the folio could
+  // not be freed.
+  uint64_t max_huge_pages = 0;
   // For the overcommit-limit invariant. The surplus the pool may hold
   // without a fault having broken the limit: nr_overcommit_huge_pages, or
   // more while surplus that did not come from a fault (a lowered limit, a
@@ -293,7 +299,8 @@ class HugetlbPool {
   // Folios being dissolved, with the adjust_surplus their removal used: if
   // the model's update_and_free cannot restore one, it goes back as it
   // left, as dissolve_free_hugetlb_folio()'s own "add_hugetlb_folio(h,
-  // folio, adjust_surplus)" puts it, not as the surplus folio that
+  // folio, adjust_surplus); h->max_huge_pages++;" puts it, not as the
+  // surplus folio that
   // __update_and_free_hugetlb_folio()'s failure makes for its other
   // callers (add_hugetlb_folio_locked() reads this).
   std::map<Pfn, bool> dissolving_ GUARDED_BY(hugetlb_lock_);
