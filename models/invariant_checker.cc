@@ -9,6 +9,7 @@
 #include "engine/hugetlb/compound_page.h"
 #include "engine/pte.h"
 #include "engine/struct_page.h"
+#include "engine/struct_page_peek.h"
 #include "engine/task.h"
 
 namespace hvo {
@@ -76,18 +77,6 @@ TableCensus census(Machine& m) {
     });
   });
   return c;
-}
-
-// A struct page's flags word read through the page tables and physical
-// memory directly, as census() reads them: no schedule point and no TLB, so
-// a check made at a quiescent point adds nothing to a run's figures.
-bool peek_flag(Machine& m, Pfn pfn, PageFlagBit flag) {
-  const VmemmapAddr a = pfn_to_page(pfn);
-  const SoftWalk w = m.page_tables().walk(a);
-  if (!w.present) return false;
-  const uint64_t flags = m.mem().load<uint64_t>(
-      pfn_to_phys(w.frame) + a.value() % kPageSize + static_cast<uint64_t>(PageWord::kFlags), std::memory_order_relaxed);
-  return (flags & page_flag(flag)) != 0;
 }
 
 }  // namespace
@@ -367,7 +356,7 @@ bool InvariantChecker::check_hwpoison_conservation(HugetlbPool& pool, const std:
   };
   // Every pool folio showing the poison on its head kept one.
   for (const FolioSnapshot& f : folios) {
-    if (f.state == FolioState::kRemoved || !peek_flag(m_, f.head, PG_hwpoison) || kept_in(f.head)) continue;
+    if (f.state == FolioState::kRemoved || !peek_page_flag(m_, f.head, PG_hwpoison) || kept_in(f.head)) continue;
     broken(Invariant::kHwpoisonConservation,
            fmt::format("folio {:#x} shows PG_hwpoison but memory_failure() kept no poison in it", f.head.value()),
            f.head);
@@ -390,7 +379,7 @@ bool InvariantChecker::check_hwpoison_conservation(HugetlbPool& pool, const std:
         broken(Invariant::kHwpoisonConservation,
                fmt::format("the kept poison of pfn {:#x} is in no pool folio", raw.value()), raw);
         ok = false;
-      } else if (!peek_flag(m_, f->head, PG_hwpoison) && !peek_flag(m_, raw, PG_hwpoison)) {
+      } else if (!peek_page_flag(m_, f->head, PG_hwpoison) && !peek_page_flag(m_, raw, PG_hwpoison)) {
         broken(Invariant::kHwpoisonConservation,
                fmt::format("folio {:#x} kept the poison of pfn {:#x} but neither its head nor the raw page shows "
                            "PG_hwpoison: the poison was dropped",
@@ -398,7 +387,7 @@ bool InvariantChecker::check_hwpoison_conservation(HugetlbPool& pool, const std:
                raw);
         ok = false;
       }
-    } else if (m_.mem().valid(raw) && m_.mem().state(raw) == FrameState::kFree && peek_flag(m_, raw, PG_hwpoison)) {
+    } else if (m_.mem().valid(raw) && m_.mem().state(raw) == FrameState::kFree && peek_page_flag(m_, raw, PG_hwpoison)) {
       broken(Invariant::kHwpoisonConservation,
              fmt::format("free page {:#x} in buddy still carries PG_hwpoison", raw.value()), raw);
       ok = false;

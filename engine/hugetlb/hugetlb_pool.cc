@@ -6,6 +6,7 @@
 
 #include "engine/coverage.h"
 #include "engine/hugetlb/compound_page.h"
+#include "engine/struct_page_peek.h"
 #include "engine/task.h"
 
 namespace hvo {
@@ -89,6 +90,7 @@ void HugetlbPool::add_hugetlb_folio_locked(Pfn head, bool adjust_surplus) {
   if (auto it = dissolving_.find(head); it != dissolving_.end()) {
     adjust_surplus = it->second;  // dissolve's "add_hugetlb_folio(h, folio, adjust_surplus)"
     dissolving_.erase(it);
+    ++counters_.max_huge_pages;  // "h->max_huge_pages++;"
   }
   ++counters_.nr_huge_pages;
   if (adjust_surplus) {
@@ -178,10 +180,11 @@ uint64_t HugetlbPool::set_max_huge_pages(uint64_t count) {
   // (enqueued) can be counted too: a free folio counted as surplus. Folios
   // in use above the count stay persistent here until the next resize.
   // Free surplus folios exist anyway: a folio whose vmemmap could not be
-  // restored comes back as one, so dissolve carries 6.0's adjust_surplus
-  // (dissolve_free_hugetlb_folio()); without it fault injection found the
-  // count left above nr_huge_pages.
+  // restored comes back as one, which dissolve takes out as surplus (the
+  // 2025 fix, in dissolve_free_hugetlb_folio()); without it fault injection
+  // finds the count left above nr_huge_pages, as on the kernels before it.
   SpinLockGuard g(hugetlb_lock_);
+  counters_.max_huge_pages = persistent();  // "h->max_huge_pages = persistent_huge_pages(h);"
   return counters_.nr_huge_pages;
 }
 
@@ -294,6 +297,7 @@ void HugetlbPool::free_folio_frames(Pfn head) {
   // hwpoison_subpage_deliver()); memory_failure's take_page_off_buddy()
   // keeps that page out of the allocator, which the simulation leaves to
   // the ledger: the poison is retired with the folio.
+  if (!hwpoison_.empty()) check_kept_poison_moved(head);
   hwpoison_.retire_range(head, hstate_.nr_pages());
   // __free_pages(): put_page_testzero() of the reference the model's
   // set_page_refcounted() gave. A speculative holder keeps the compound
@@ -303,6 +307,22 @@ void HugetlbPool::free_folio_frames(Pfn head) {
   free_compound_page(pages(), machine_.buddy(), machine_.violations(), head);
 }
 
+void HugetlbPool::check_kept_poison_moved(Pfn head) {
+  // Host-side reads (no schedule point): a check, not the kernel's code.
+  for (Pfn raw : hwpoison_.kept_pages_in(head, hstate_.nr_pages())) {
+    if (peek_page_flag(machine_, raw, PG_hwpoison)) continue;
+    Violation v = make_violation(
+        ViolationKind::kInvariantBroken,
+        fmt::format("folio {:#x} kept the poison of pfn {:#x} but its frames leave the pool with the raw page not "
+                    "showing PG_hwpoison{}: the poisoned page reaches buddy as a healthy one",
+                    head.value(), raw.value(),
+                    peek_page_flag(machine_, head, PG_hwpoison) ? " (the head still does)" : ""));
+    v.invariant = Invariant::kHwpoisonConservation;
+    v.pfn = raw;
+    machine_.violations().record(std::move(v));
+  }
+}
+
 // --- owners ---------------------------------------------------------------------
 
 std::optional<Pfn> HugetlbPool::alloc_hugetlb_folio() {
@@ -310,12 +330,13 @@ std::optional<Pfn> HugetlbPool::alloc_hugetlb_folio() {
   {
     SpinLockGuard g(hugetlb_lock_);
     // dequeue_hugetlb_folio_node_exact(): the most recently freed first,
-    // "if (folio_test_hwpoison(folio)) continue;": a folio that kept a
-    // poison (its dissolve failed) is never handed out. Host-side: the
-    // ledger, not a struct page read, so no schedule point is added.
+    // "if (folio_test_hwpoison(folio)) continue;": a folio whose poison is
+    // being handled or that kept one (in use when poisoned, or its dissolve
+    // failed) is never handed out. Host-side: the ledger, not a struct page
+    // read, so no schedule point is added.
     auto it = free_list_.rbegin();
     if (!hwpoison_.empty())
-      while (it != free_list_.rend() && hwpoison_.kept_in(*it, hstate_.nr_pages())) ++it;
+      while (it != free_list_.rend() && hwpoison_.poisoned_in(*it, hstate_.nr_pages())) ++it;
     if (it != free_list_.rend()) {
       const Pfn head = *it;
       unlink_free(head);
@@ -464,11 +485,15 @@ DissolveResult HugetlbPool::dissolve_free_hugetlb_folio(Pfn pfn, const std::func
     head = it->first;
     unlink_free(head);
     // "bool adjust_surplus = false; ... if (h->surplus_huge_pages_node[nid])
-    // adjust_surplus = true;" (6.0's fix of dissolve_free_huge_page(): a
-    // free surplus folio leaves the surplus count too, or the count outlives
-    // the folios it counts). One node here.
+    // adjust_surplus = true;": Jinjiang Tu's "mm/hugetlb: fix surplus pages
+    // in dissolve_free_huge_page()" (6.14, 2025; backported to the stable
+    // trees), which every model carries as a later fix folded in. Before
+    // it (the 5.x kernels, 6.x to 6.13) the removal and the re-add passed
+    // false, so a free surplus folio left surplus_huge_pages behind, above
+    // nr_huge_pages (docs/models.md). One node here.
     const bool adjust_surplus = counters_.surplus_huge_pages > 0;
     remove_hugetlb_folio(head, adjust_surplus);
+    --counters_.max_huge_pages;  // "h->max_huge_pages--;"
     dissolving_[head] = adjust_surplus;
     if (under_lock) under_lock(head);
   }
@@ -524,6 +549,13 @@ std::vector<FolioSnapshot> HugetlbPool::folios() const {
   out.reserve(folios_.size());
   for (const auto& [head, rec] : folios_) out.push_back(FolioSnapshot{head, rec.state, rec.generation});
   return out;
+}
+
+std::optional<FolioState> HugetlbPool::folio_state(Pfn head) const {
+  hugetlb_lock_.AssertHeld();
+  auto it = folios_.find(head);
+  if (it == folios_.end()) return std::nullopt;
+  return it->second.state;
 }
 
 std::optional<FolioSnapshot> HugetlbPool::folio_of(Pfn pfn) const {

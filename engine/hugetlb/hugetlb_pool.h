@@ -68,6 +68,12 @@ struct PoolCounters {
   uint64_t free_huge_pages = 0;
   uint64_t surplus_huge_pages = 0;
   uint64_t nr_overcommit_huge_pages = 0;
+  // h->max_huge_pages, what reading /proc/sys/vm/nr_hugepages returns:
+  // set_max_huge_pages() leaves it at the persistent count; a dissolve
+  // takes one off (unsigned: below 0 it wraps, as the kernel's does when a
+  // surplus folio is dissolved at 0) and gives it back if the folio could
+  // not be freed.
+  uint64_t max_huge_pages = 0;
   // For the overcommit-limit invariant. The surplus the pool may hold
   // without a fault having broken the limit: nr_overcommit_huge_pages, or
   // more while surplus that did not come from a fault (a lowered limit, a
@@ -213,11 +219,16 @@ class HugetlbPool {
   [[nodiscard]] PoolCounters counters() const EXCLUDES(hugetlb_lock_);
   [[nodiscard]] VmemmapStats vmemmap_stats() const;
   [[nodiscard]] std::vector<FolioSnapshot> folios() const EXCLUDES(hugetlb_lock_);
+  // The state of the pool folio at `head`, nullopt when the pool has none
+  // there (get_huge_page_for_hwpoison()'s folio_test_hugetlb_freed() /
+  // folio_test_hugetlb_migratable(), read under hugetlb_lock).
+  [[nodiscard]] std::optional<FolioState> folio_state(Pfn head) const REQUIRES(hugetlb_lock_);
   // The head of the pool folio containing pfn, whatever its state.
   [[nodiscard]] std::optional<FolioSnapshot> folio_of(Pfn pfn) const EXCLUDES(hugetlb_lock_);
   // memory_failure()'s record of the poison it handled (hwpoison_ledger.h):
-  // the models report to it; free_folio_frames() retires the poison of the
-  // frames it frees; alloc_hugetlb_folio() skips a folio that kept one.
+  // the models report to it; free_folio_frames() checks that each kept
+  // poison of the frames it frees is on its raw page and retires them;
+  // alloc_hugetlb_folio() skips a folio with one being handled or kept.
   [[nodiscard]] HwpoisonLedger& hwpoison() { return hwpoison_; }
   [[nodiscard]] const HwpoisonLedger& hwpoison() const { return hwpoison_; }
   // pool-counters invariant: the counters match the folio states; and the
@@ -265,6 +276,10 @@ class HugetlbPool {
   void note_fault_surplus() REQUIRES(hugetlb_lock_);
   void note_other_surplus() REQUIRES(hugetlb_lock_);
   void note_surplus_down() REQUIRES(hugetlb_lock_);
+  // hwpoison-conservation as a folio's frames leave the pool: each poison it
+  // kept shows PG_hwpoison on its raw page (folio_clear_hugetlb_hwpoison()
+  // moved it there), or it would reach buddy as a healthy page.
+  void check_kept_poison_moved(Pfn head);
   // Hands a removed folio to the model's update_and_free; false if it failed.
   bool free_removed_folio(Pfn head) EXCLUDES(hugetlb_lock_);
 
@@ -284,7 +299,8 @@ class HugetlbPool {
   // Folios being dissolved, with the adjust_surplus their removal used: if
   // the model's update_and_free cannot restore one, it goes back as it
   // left, as dissolve_free_hugetlb_folio()'s own "add_hugetlb_folio(h,
-  // folio, adjust_surplus)" puts it, not as the surplus folio that
+  // folio, adjust_surplus); h->max_huge_pages++;" puts it, not as the
+  // surplus folio that
   // __update_and_free_hugetlb_folio()'s failure makes for its other
   // callers (add_hugetlb_folio_locked() reads this).
   std::map<Pfn, bool> dissolving_ GUARDED_BY(hugetlb_lock_);

@@ -58,6 +58,8 @@ void HugetlbFolio6x::init_new_hugetlb_folio(Pfn folio) {
   pages.store(fields, kHugetlbCgroup, 0);      // set_hugetlb_cgroup(folio, NULL)
   pages.store(fields, kHugetlbCgroupRsvd, 0);  // set_hugetlb_cgroup_rsvd(folio, NULL)
   pages.store(fields, kHugetlbHwpoison, 0);    // the raw_hwp_page list, empty
+  // An earlier folio's leaked list (5596d9e8b553 reverted) is not this one's.
+  (void)take_raw_hwp_pages(folio);
 }
 
 void HugetlbFolio6x::clear_hugetlb_folio_fields(Pfn folio) {
@@ -96,7 +98,6 @@ bool HugetlbFolio6x::update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) 
   OperationScope op("__update_and_free_hugetlb_folio");
   const Hstate& h = pool.hstate();
   StructPageAccess& pages = machine_.pages();
-  const std::optional<Pfn> raw = take_raw_hwp_page(head);
   if (reverted("32c877191e02")) {
     // Before 32c877191e02, remove_hugetlb_folio() cleared the mark under
     // hugetlb_lock, vmemmap optimized or not: the folio is not PageHuge()
@@ -110,9 +111,8 @@ bool HugetlbFolio6x::update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) 
     // and put the page back on the hugetlb free list and treat as a
     // surplus page." add_hugetlb_folio() marks it hugetlb again.
     pool.note_restore_failure();
-    // The raw error page stays on the folio's list (folio->_hugetlb_hwpoison
-    // lives with the folio): the next free delivers it.
-    if (raw) note_raw_hwp_page(head, *raw);
+    // The raw error pages stay on the folio's list (folio->_hugetlb_hwpoison
+    // lives with the folio): the next free moves them.
     {
       SpinLockGuard g(pool.hugetlb_lock());
       pages.set_flag(head, PG_hugetlb);  // __folio_set_hugetlb(folio)
@@ -121,13 +121,23 @@ bool HugetlbFolio6x::update_and_free_hugetlb_folio(HugetlbPool& pool, Pfn head) 
     return false;
   }
   if (clear_flag) pool.note_restored(vmemmap_pages_freed_per_folio(h));
+  // As shipped in 6.5-6.9 (until 5596d9e8b553, 6.10): the poison moved
+  // while the folio is still hugetlb. A memory_failure() between the move
+  // and the clear finds a hugetlb folio under hugetlb_lock and marks it
+  // again (folio_set_hugetlb_hwpoison()): its raw page is never marked and
+  // reaches buddy, its raw_hwp_page entry leaks.
+  const bool poison_moved_first = reverted("5596d9e8b553");
+  if (poison_moved_first && pages.test_flag(head, PG_hwpoison)) folio_clear_hugetlb_hwpoison(head);
   // "If vmemmap pages were allocated above, then we need to clear the
   // hugetlb flag under the hugetlb lock."
   if (pages.test_flag(head, PG_hugetlb)) {
     SpinLockGuard g(pool.hugetlb_lock());
     pages.clear_flag(head, PG_hugetlb);  // __folio_clear_hugetlb(folio)
   }
-  if (pages.test_flag(head, PG_hwpoison)) folio_clear_hugetlb_hwpoison(head, raw);
+  // 5596d9e8b553: "Move PageHWPoison flag from head page to the raw error
+  // pages" only once the folio is no longer hugetlb, so that every poison
+  // memory_failure() could still record under hugetlb_lock is moved.
+  if (!poison_moved_first && pages.test_flag(head, PG_hwpoison)) folio_clear_hugetlb_hwpoison(head);
   clear_hugetlb_folio_fields(head);
   // folio_ref_unfreeze(folio, 1): atomic_set_release(). Release: whoever
   // takes a reference from this count sees the folio's teardown above.

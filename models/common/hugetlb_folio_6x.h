@@ -24,7 +24,8 @@
 //     through its page_ref.h.
 //
 // Reverts handled here, by the same name in both models: 2b21624fc232,
-// d8f5f7e445f0, 32c877191e02. Each model lists them in its ModelInfo.
+// d8f5f7e445f0, 32c877191e02, 5596d9e8b553. Each model lists the ones its
+// kernels shipped without in its ModelInfo.
 #pragma once
 
 #include <map>
@@ -103,15 +104,41 @@ class HugetlbFolio6x : public Model {
   void clear_hugetlb_folio_fields(Pfn folio);
   // folio_clear_hugetlb_hwpoison(): "Move PageHWPoison flag from head page
   // to the raw error pages, which makes any healthy subpages reusable."
-  void folio_clear_hugetlb_hwpoison(Pfn folio, std::optional<Pfn> raw);
-  // The folio's raw_hwp_page list (folio->_hugetlb_hwpoison): one entry,
-  // set by memory_failure() under hugetlb_lock when it dissolves a free
-  // folio, taken by update_and_free. Host state, the list's stand-in.
-  void note_raw_hwp_page(Pfn folio, Pfn page) EXCLUDES(raw_hwp_mu_);
-  [[nodiscard]] std::optional<Pfn> take_raw_hwp_page(Pfn folio) EXCLUDES(raw_hwp_mu_);
+  // (folio_clear_hwpoison(), then folio_free_raw_hwp(folio, true).)
+  void folio_clear_hugetlb_hwpoison(Pfn folio);
+
+  // --- memory_failure() of a hugetlb folio (hugetlb_folio_6x_hwpoison.cc) ---
+  // What folio_set_hugetlb_hwpoison() did.
+  struct HwpoisonSet {
+    bool already_poisoned = false;  // -EHWPOISON: the head was marked, or the raw page listed, before
+    bool raw_added = false;         // the raw page went onto the folio's list
+  };
+  // What __get_huge_page_for_hwpoison() found, under hugetlb_lock.
+  struct HwpoisonGet {
+    bool not_hugetlb = false;      // 2: the normal page handling
+    bool free = false;             // 0: a free folio (folio_test_hugetlb_freed()), to dissolve
+    bool count_increased = false;  // 1: in use (migratable), memory_failure() holds a reference
+    HwpoisonSet set;               // the marking; neither free nor in use: -EBUSY, marked anyway
+  };
+  // get_huge_page_for_hwpoison(): __get_huge_page_for_hwpoison() under
+  // hugetlb_lock, retried once with MF_NO_RETRY as
+  // try_memory_failure_hugetlb() does on -EBUSY.
+  HwpoisonGet get_huge_page_for_hwpoison(HugetlbPool& pool, Pfn head, Pfn pfn);
+  // folio_set_hugetlb_hwpoison(): folio_test_set_hwpoison() on the head and
+  // the raw page onto the folio's list. Under hugetlb_lock.
+  HwpoisonSet folio_set_hugetlb_hwpoison(Pfn folio, Pfn page);
+  // folio_try_get(): a reference unless the count is 0.
+  [[nodiscard]] bool folio_try_get(Pfn folio);
+  // The folio's raw_hwp_page list (folio->_hugetlb_hwpoison): every raw
+  // error page memory_failure() recorded under hugetlb_lock, taken by
+  // folio_clear_hugetlb_hwpoison(); init_new_hugetlb_folio() starts a new
+  // folio's list empty. Host state, the llist's stand-in. note: false when
+  // the page is listed already.
+  bool note_raw_hwp_page(Pfn folio, Pfn page) EXCLUDES(raw_hwp_mu_);
+  [[nodiscard]] std::vector<Pfn> take_raw_hwp_pages(Pfn folio) EXCLUDES(raw_hwp_mu_);
 
   HostMutex raw_hwp_mu_;
-  std::map<Pfn, Pfn> raw_hwp_page_ GUARDED_BY(raw_hwp_mu_);
+  std::map<Pfn, std::vector<Pfn>> raw_hwp_pages_ GUARDED_BY(raw_hwp_mu_);
 };
 
 }  // namespace hvo::models

@@ -2,6 +2,7 @@
 
 #include "engine/struct_page.h"
 #include "engine/task.h"
+#include "models/memory_failure_hugetlb.h"
 
 namespace hvo {
 
@@ -232,23 +233,7 @@ void V518Model::memory_failure(HugetlbPool& pool, Pfn pfn) {
   // dissolve_free_huge_page(p)): removed under hugetlb_lock, restored, the
   // poison moved to p, freed (update_and_free_hugetlb_folio above).
   const DissolveResult res = pool.dissolve_free_hugetlb_folio(pfn, [&](Pfn h) { note_hwpoison_page(h, pfn); });
-  if (res == DissolveResult::kDissolved) return;  // retired with the folio's frames
-  if (res == DissolveResult::kRestoreFailed && planted(kPlantedPoisonDropped)) {
-    pages.clear_flag(head, PG_hwpoison);  // planted: the poison lifted as if the folio were in use
-    return;
-  }
-  if (res == DissolveResult::kRestoreFailed) {
-    // The kernel keeps the poison when the dissolve fails: PG_hwpoison stays
-    // on the head and the raw page recorded with the folio, which (back in
-    // the pool) is skipped by every dequeue and dissolved when it is freed.
-    pool.hwpoison().kept(pfn);
-    note_error_path(error_path::kPoisonKept);
-    return;
-  }
-  // In use (or raced with its freeing): nothing is dissolved;
-  // unpoison_memory() lifts the injected poison again so the folio stays usable.
-  pool.hwpoison().unpoisoned(pfn);
-  pages.clear_flag(head, PG_hwpoison);
+  memory_failure_after_dissolve(*this, pool, pfn, head, res, PoisonOnBusyFolio::kLifted);
 }
 
 }  // namespace hvo

@@ -33,6 +33,10 @@ const ModelInfo V610Model::kInfo{
                 {"d8f5f7e445f0",
                  "the hugetlb mark is set after the vmemmap is optimized: memory_failure() sees an ordinary page "
                  "and writes PG_hwpoison to a read-only tail"},
+                {"5596d9e8b553",
+                 "__update_and_free_hugetlb_folio() moves the poison to the raw pages before clearing the hugetlb "
+                 "mark: a memory_failure() in between marks the folio again, and its raw page reaches buddy "
+                 "unmarked"},
                 {"reset-3",
                  "restore re-initialises NR_RESET_STRUCT_PAGE = 3 struct pages: page[3]'s hugetlb field is left "
                  "in tails (\"Bad page state ... corrupted mapping in tail page\")"},

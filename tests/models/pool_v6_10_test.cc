@@ -423,7 +423,8 @@ TEST(V610RegistryTest, KnowsTheModelAndItsReverts) {
   EXPECT_EQ(info->vmemmap_mapping, VmemmapMapping::kPmdLeaves);
   EXPECT_EQ(info->folio_metadata_pages, 4u);
   EXPECT_EQ(check_model_and_reverts("v6.10", {"flush-before-free", "bd225530a4c7", "c2a967f6ab0e", "ref-acquire",
-                                              "32c877191e02", "d8f5f7e445f0", "reset-3", "2b21624fc232"}),
+                                              "32c877191e02", "d8f5f7e445f0", "reset-3", "2b21624fc232",
+                                              "5596d9e8b553"}),
             "");
   EXPECT_NE(check_model_and_reverts("v6.10", {"fake-head"}), "");
 }
@@ -454,7 +455,7 @@ INSTANTIATE_TEST_SUITE_P(V610, Pool6xRevertTest,
                          ::testing::Combine(::testing::Values(kV610),
                                             ::testing::Values("flush-before-free", "bd225530a4c7", "c2a967f6ab0e",
                                                               "ref-acquire", "32c877191e02", "d8f5f7e445f0",
-                                                              "2b21624fc232")),
+                                                              "2b21624fc232", "5596d9e8b553")),
                          pool_6x_revert_test_name);
 
 }  // namespace
