@@ -69,6 +69,9 @@ constexpr InvariantInfo kInvariants[] = {
     {Invariant::kStaticKeyBalance, "static-key-balance",
      "the static key that makes compound_head() check for fake heads counts every optimized folio: no fake-head "
      "alias is mapped while it is off"},
+    {Invariant::kTlbCoherence, "tlb-coherence",
+     "once the operations that changed vmemmap PTEs have returned, no CPU's TLB holds a translation the page "
+     "table no longer has (no flush omitted, no flushed range cut short)"},
     {Invariant::kModelAssertion, "model-assertion", "no BUG_ON of the modelled kernel code fires"},
 };
 static_assert(std::size(kInvariants) == kNumInvariants);

@@ -60,6 +60,7 @@ enum class Invariant : uint8_t {
   kHwpoisonConservation, // a handled memory_failure()'s poison is kept (raw page or the folio's raw-error list)
   kOvercommitLimit,    // surplus hugepages made by faults never exceed nr_overcommit_hugepages
   kStaticKeyBalance,   // the fake-head static key is on for every folio whose vmemmap aliases its head
+  kTlbCoherence,       // at a quiescent point no CPU's TLB holds a translation the page table no longer has
   kModelAssertion,     // a BUG_ON of the modelled kernel code
 };
 inline constexpr int kNumInvariants = static_cast<int>(Invariant::kModelAssertion) + 1;
