@@ -22,6 +22,7 @@
 #include "stress/hunt_portfolio.h"
 #include "stress/json_out.h"
 #include "stress/campaign_json.h"
+#include "stress/test_only_plant.h"
 #include "stress/usage_error.h"
 
 namespace po = boost::program_options;
@@ -88,6 +89,17 @@ ExitCode run_hunt(const po::variables_map& vm, std::ostream& out) {
   if (out_dir.empty()) throw UsageError("--out", "empty directory name");
   std::cerr << fmt::format("hvo-stress: hunt on {} for {}, seed {}\n", model, stress::format_duration_ms(budget_ms),
                            seed);
+  // TEST-ONLY (stress/test_only_plant.h): measuring hunt on planted bugs.
+  std::set<std::string> planted;
+  try {
+    planted = stress::test_only_plants_from_env();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(stress::kTestOnlyPlantEnv, e.what());
+  }
+  if (!planted.empty())
+    std::cerr << fmt::format("hvo-stress: TEST-ONLY: bugs planted from {}: {} (findings' replay files do not carry "
+                             "them)\n",
+                             stress::kTestOnlyPlantEnv, fmt::join(planted, ","));
 
   const stress::HuntDimensions dims = stress::hunt_dimensions(model);
   stress::HuntBandit bandit(dims, seed);
@@ -108,6 +120,7 @@ ExitCode run_hunt(const po::variables_map& vm, std::ostream& out) {
     CampaignConfig c = stress::hunt_config(model, dims, pick, pull_seed, kPullExecutions,
                                            std::min(kPullFreeMs, std::max<uint64_t>(200, budget_ms - elapsed_ms())));
     c.reverts = reverts;
+    c.planted_bugs = planted;
     c.out_dir = out_dir;
     const std::string name = stress::describe(dims, pick);
     ++pulls;

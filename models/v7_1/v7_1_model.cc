@@ -57,7 +57,7 @@ v7_1::HugetlbVmemmapFixes vmemmap_fixes(const Model& m) {
 }  // namespace
 
 V71Model::V71Model(Machine& machine, std::set<std::string> reverts)
-    : HugetlbFolio6x(machine, std::move(reverts)), vmemmap_(machine, vmemmap_fixes(*this)) {}
+    : HugetlbFolio6x(machine, std::move(reverts)), vmemmap_(machine, vmemmap_fixes(*this), planted_) {}
 
 std::span<const std::string_view> V71Model::fixes_older_than_batched_resize() const {
   // Before 6.7's batched resize: d8d55f5616cf (5.x: the PMD split under

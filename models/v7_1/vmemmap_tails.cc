@@ -44,7 +44,7 @@ void VmemmapTails::init_tail_page(Pfn page, Order order) {
   }
 }
 
-std::optional<Pfn> VmemmapTails::vmemmap_get_tail(Order order) {
+std::optional<Pfn> VmemmapTails::vmemmap_get_tail(Order order, bool planted_leak) {
   OperationScope op("vmemmap_get_tail");
   HVO_CHECK(order.value() <= kMaxFolioOrder, "an order above MAX_FOLIO_ORDER");
   std::atomic<uint64_t>& slot = vmemmap_tails_[order.value()];
@@ -74,7 +74,7 @@ std::optional<Pfn> VmemmapTails::vmemmap_get_tail(Order order) {
   if (slot.compare_exchange_strong(expected, struct_page_ptr(*page), std::memory_order_seq_cst)) return page;
   // Another CPU installed its page first: "__free_page(tail)", and use the
   // winner's (the value the failed cmpxchg() returned).
-  m_.page_alloc().free_pages(*page, Order(0));
+  if (!planted_leak) m_.page_alloc().free_pages(*page, Order(0));  // planted: the loser's page leaked
   return page_of_ptr(expected);
 }
 

@@ -53,7 +53,8 @@ class VmemmapTails {
 
   // vmemmap_get_tail(order, zone): the zone's shared tail page for `order`,
   // allocated and installed if there is none yet. nullopt for -ENOMEM.
-  [[nodiscard]] std::optional<Pfn> vmemmap_get_tail(Order order);
+  // planted_leak: a test's planted bug (PlantedBugs::kTailLeakedByLoser).
+  [[nodiscard]] std::optional<Pfn> vmemmap_get_tail(Order order, bool planted_leak = false);
 
   // The installed page for `order`, read without a schedule point (checks).
   [[nodiscard]] std::optional<Pfn> peek(Order order) const;
