@@ -11,7 +11,7 @@ namespace hvo::stress {
 
 namespace {
 constexpr uint64_t k64M = uint64_t{64} << 20;
-constexpr uint64_t kGiganticMaxSteps = 20'000'000;
+constexpr uint64_t kGiganticMaxSteps = 2'000'000;
 constexpr uint64_t kGiganticExecutionDivisor = 8;
 }  // namespace
 
@@ -65,10 +65,12 @@ CampaignConfig hunt_config(std::string_view model, const HuntDimensions& d, cons
   }
   c.mode = CampaignMode::kControlled;
   if (shape.gigantic) {
-    // Preparing a 1 GiB folio's 262,144 struct pages takes millions of
-    // schedule points: under the default bound every execution would stop
-    // before its HVO began. Each execution costs about a second then, so
-    // the pull runs fewer of them to stay as short as the others.
+    // Preparing a 1 GiB folio's 262,144 struct pages and its HVO take about
+    // 600,000 schedule points: under the default bound every execution
+    // would stop before its HVO began. A higher bound lets one or two such
+    // folios be made, and no more (a walker over 1 GiB blocks would
+    // otherwise run for minutes); each execution still costs a second or
+    // more, so the pull runs fewer of them to stay as short as the others.
     c.max_steps = kGiganticMaxSteps;
     executions = std::max<uint64_t>(1, executions / kGiganticExecutionDivisor);
   }
