@@ -11,8 +11,8 @@ namespace hvo::stress {
 
 namespace {
 constexpr uint64_t k64M = uint64_t{64} << 20;
-constexpr uint64_t kGiganticMaxSteps = 2'000'000;
-constexpr uint64_t kGiganticExecutionDivisor = 8;
+constexpr uint64_t kGiganticMaxSteps = 1'500'000;
+constexpr uint64_t kGiganticExecutionDivisor = 13;
 }  // namespace
 
 HuntDimensions hunt_dimensions(std::string_view model) {
@@ -69,8 +69,8 @@ CampaignConfig hunt_config(std::string_view model, const HuntDimensions& d, cons
     // 600,000 schedule points: under the default bound every execution
     // would stop before its HVO began. A higher bound lets one or two such
     // folios be made, and no more (a walker over 1 GiB blocks would
-    // otherwise run for minutes); each execution still costs a second or
-    // more, so the pull runs fewer of them to stay as short as the others.
+    // otherwise run for minutes); each execution still costs seconds, so
+    // the pull runs three of them.
     c.max_steps = kGiganticMaxSteps;
     executions = std::max<uint64_t>(1, executions / kGiganticExecutionDivisor);
   }
