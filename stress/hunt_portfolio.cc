@@ -12,7 +12,7 @@ namespace hvo::stress {
 namespace {
 constexpr uint64_t k64M = uint64_t{64} << 20;
 constexpr uint64_t kGiganticMaxSteps = 1'500'000;
-constexpr uint64_t kGiganticExecutionDivisor = 13;
+constexpr uint64_t kGiganticExecutionDivisor = 8;
 }  // namespace
 
 HuntDimensions hunt_dimensions(std::string_view model) {
@@ -70,7 +70,7 @@ CampaignConfig hunt_config(std::string_view model, const HuntDimensions& d, cons
     // would stop before its HVO began. A higher bound lets one or two such
     // folios be made, and no more (a walker over 1 GiB blocks would
     // otherwise run for minutes); each execution still costs seconds, so
-    // the pull runs three of them.
+    // the pull runs five of them.
     c.max_steps = kGiganticMaxSteps;
     executions = std::max<uint64_t>(1, executions / kGiganticExecutionDivisor);
   }
