@@ -77,4 +77,11 @@ unsigned Tlb::nr_valid() const {
   return n;
 }
 
+std::vector<TlbEntry> Tlb::valid_entries() const {
+  std::vector<TlbEntry> v;
+  for (const TlbEntry& e : entries_)
+    if (e.valid) v.push_back(e);
+  return v;
+}
+
 }  // namespace hvo

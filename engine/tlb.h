@@ -57,6 +57,9 @@ class Tlb {
   void post_flush_all() EXCLUDES(mu_);
 
   [[nodiscard]] unsigned nr_valid() const;
+  // The valid entries, for the checker's TLB coherence at a quiescent point
+  // (no CPU translating: the owner-only rule holds trivially then).
+  [[nodiscard]] std::vector<TlbEntry> valid_entries() const;
   [[nodiscard]] uint64_t hits() const { return hits_; }
   [[nodiscard]] uint64_t misses() const { return misses_; }
   void count_hit() { ++hits_; }

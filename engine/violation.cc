@@ -74,6 +74,9 @@ constexpr InvariantInfo kInvariants[] = {
     {Invariant::kInitialisedBeforePublished, "initialised-before-published",
      "a page is initialised before any CPU can reach it: no vmemmap PTE is set to a page still holding "
      "PAGE_POISON, no struct page read returns it"},
+    {Invariant::kTlbCoherence, "tlb-coherence",
+     "once the operations that changed vmemmap PTEs have returned, no CPU's TLB holds a translation the page "
+     "table no longer has (no flush omitted, no flushed range cut short)"},
     {Invariant::kModelAssertion, "model-assertion", "no BUG_ON of the modelled kernel code fires"},
 };
 static_assert(std::size(kInvariants) == kNumInvariants);

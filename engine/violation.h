@@ -63,6 +63,7 @@ enum class Invariant : uint8_t {
   kOvercommitLimit,    // surplus hugepages made by faults never exceed nr_overcommit_hugepages
   kStaticKeyBalance,   // the fake-head static key is on for every folio whose vmemmap aliases its head
   kInitialisedBeforePublished, // a page is initialised before any CPU can reach it
+  kTlbCoherence,       // at a quiescent point no CPU's TLB holds a translation the page table no longer has
   kModelAssertion,     // a BUG_ON of the modelled kernel code
 };
 inline constexpr int kNumInvariants = static_cast<int>(Invariant::kModelAssertion) + 1;

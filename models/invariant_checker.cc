@@ -415,6 +415,50 @@ bool InvariantChecker::check_static_key_balance() {
   return false;
 }
 
+bool InvariantChecker::check_vmemmap_settled(Pfn head, const Hstate& h) {
+  const std::vector<ExpectedVmemmapPage> shape = model_.optimized_shape(h);
+  uint64_t ro = 0, rw = 0;
+  for (uint64_t i = 0; i < shape.size(); ++i) {
+    if (shape[i].writable) continue;  // writable either way (the head's page)
+    const SoftWalk w = m_.page_tables().walk(pfn_to_page(head) + i * kPageSize);
+    if (!w.present) continue;  // the quiescent shape check names a hole
+    (w.writable ? rw : ro) += 1;
+  }
+  if (ro == 0 || rw == 0) return true;
+  broken(Invariant::kVmemmapShape,
+         fmt::format("folio taken off the free list with its vmemmap half remapped ({} tail vmemmap pages read-only, "
+                     "{} writable): a walk is still changing a folio the pool hands out",
+                     ro, rw),
+         head);
+  return false;
+}
+
+bool InvariantChecker::check_tlb_coherence() {
+  bool ok = true;
+  for (unsigned cpu = 0; cpu < m_.mmu().nr_cpus(); ++cpu) {
+    Tlb& tlb = m_.mmu().tlb(CpuId(cpu));
+    // A flush posted but not yet applied has done its job: the owner
+    // applies it before its next translation.
+    tlb.drain_remote_flushes();
+    for (const TlbEntry& e : tlb.valid_entries()) {
+      const VmemmapAddr addr(e.vpn << kPageShift);
+      const SoftWalk w = m_.page_tables().walk(addr);
+      if (w.present && w.frame == e.frame && (w.writable || !e.writable)) continue;
+      broken(Invariant::kTlbCoherence,
+             fmt::format("cpu {}'s TLB maps vmemmap address {:#x} to frame {:#x}{}, but the page table {} (a flush "
+                         "omitted or its range cut short)",
+                         cpu, addr.value(), e.frame.value(), e.writable ? " writable" : "",
+                         !w.present ? std::string("has no mapping")
+                                    : fmt::format("maps frame {:#x}{}", w.frame.value(),
+                                                  w.writable ? " writable" : " read-only")),
+             page_to_pfn(addr));
+      ok = false;
+      break;  // one per CPU: the first names the missing flush
+    }
+  }
+  return ok;
+}
+
 bool InvariantChecker::check_quiescent() {
   OperationScope op("check_quiescent");
   bool ok = check_pool_counters();
@@ -430,7 +474,10 @@ bool InvariantChecker::check_quiescent() {
     ok = check_hwpoison_conservation(*p, folios) && ok;
   }
   ok = check_static_key_balance() && ok;
-  return check_savings() && ok;
+  ok = check_savings() && ok;
+  // Last: a stale translation usually also breaks something above, which
+  // names the bug's effect; this names its cause when nothing else shows.
+  return check_tlb_coherence() && ok;
 }
 
 bool InvariantChecker::check_all_returned() {

@@ -68,6 +68,21 @@ class InvariantChecker {
   // static-key-balance: the fake-head static key's count equals the
   // optimized folios (Model::fake_head_key_count()).
   bool check_static_key_balance();
+  // tlb-coherence: every CPU's TLB, once the flushes posted to it are
+  // applied, holds only translations the page table still has (same frame,
+  // no more write permission). The kernel flushes before an operation that
+  // changed a vmemmap PTE returns (or before its batch does), so at a
+  // quiescent point any disagreement is a flush omitted or a flushed range
+  // cut short, whether or not a CPU happened to use the stale entry.
+  bool check_tlb_coherence();
+  // vmemmap-shape of a folio as it leaves the free list (under hugetlb_lock;
+  // HugetlbPool::set_unlink_free_observer()): the vmemmap pages that an
+  // optimized folio maps read-only are all read-only or all writable, never
+  // some of each. A mix is a remap or restore walk still under way on a
+  // folio the pool hands out: a folio enqueued before its (batched) HVO
+  // finished, or a restore begun before it was taken off the list. Reads
+  // the page tables host-side only, as the quiescent checks do.
+  bool check_vmemmap_settled(Pfn head, const Hstate& h);
 
  private:
   // The pools checked: the campaign's, and its demote target's (2 MiB

@@ -20,6 +20,7 @@
 #include "engine/hugetlb/hugetlb_vmemmap_ops.h"
 #include "engine/machine.h"
 #include "engine/struct_page.h"
+#include "models/planted_bugs.h"
 
 namespace hvo {
 
@@ -138,23 +139,26 @@ class Model : public HugetlbVmemmapOps {
   // that no historical fix reverts, written into the fixed code so that a
   // test shows a campaign finds each (tests/stress/planted_bugs_test.cc).
   // Names: kPlanted* below; set before any CPU runs.
-  static constexpr std::string_view kPlantedPoisonDropped = "poison-dropped-on-failed-dissolve";
-  static constexpr std::string_view kPlantedKeyDecBeforeRestore = "key-dec-before-failed-restore";
-  static constexpr std::string_view kPlantedRollbackShort = "rollback-one-pte-short";
-  // v7.1: the shared tail page installed in zone->vmemmap_tails[] before
-  // init_compound_tail() fills it.
-  static constexpr std::string_view kPlantedTailPublishedBeforeFilled = "tail-published-before-filled";
-  void plant_for_test(std::string bug) { planted_.insert(std::move(bug)); }
-  [[nodiscard]] bool planted(std::string_view bug) const {
-    return !planted_.empty() && planted_.count(std::string(bug)) != 0;
-  }
+  static constexpr std::string_view kPlantedPoisonDropped = PlantedBugs::kPoisonDropped;
+  static constexpr std::string_view kPlantedKeyDecBeforeRestore = PlantedBugs::kKeyDecBeforeRestore;
+  static constexpr std::string_view kPlantedRollbackShort = PlantedBugs::kRollbackShort;
+  static constexpr std::string_view kPlantedFlagBeforeDeferredFlush = PlantedBugs::kFlagBeforeDeferredFlush;
+  static constexpr std::string_view kPlantedRemapWithoutFlush = PlantedBugs::kRemapWithoutFlush;
+  static constexpr std::string_view kPlantedRangeOnePageShort = PlantedBugs::kRangeOnePageShort;
+  static constexpr std::string_view kPlantedFlushMissesLastPage = PlantedBugs::kFlushMissesLastPage;
+  static constexpr std::string_view kPlantedTailLeakedByLoser = PlantedBugs::kTailLeakedByLoser;
+  static constexpr std::string_view kPlantedEnqueueBeforeHvo = PlantedBugs::kEnqueueBeforeHvo;
+  static constexpr std::string_view kPlantedTailPublishedBeforeFilled = PlantedBugs::kTailPublishedBeforeFilled;
+  void plant_for_test(std::string bug) { planted_.add(std::move(bug)); }
+  [[nodiscard]] bool planted(std::string_view bug) const { return planted_.has(bug); }
   [[nodiscard]] const std::set<std::string>& reverts() const { return reverts_; }
   Machine& machine() const { return machine_; }
 
  protected:
   Machine& machine_;
   std::set<std::string> reverts_;
-  std::set<std::string> planted_;
+  // Before the derived models' members: they keep a reference to it.
+  PlantedBugs planted_;
 };
 
 }  // namespace hvo

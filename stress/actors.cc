@@ -38,7 +38,8 @@ ActorKind pick_actor(const Workload& w, Rng& rng) {
 void set_up_pool(const Workload& w, ActorWorld& world) {
   // echo N > nr_overcommit_hugepages: at most as many surplus hugepages as
   // the resizer's ceiling of persistent ones.
-  if (w.overcommit) world.pool.set_nr_overcommit_huge_pages(world.max_pool_pages);
+  if (w.overcommit)
+    world.pool.set_nr_overcommit_huge_pages(w.overcommit_limit != 0 ? w.overcommit_limit : world.max_pool_pages);
 }
 
 namespace {

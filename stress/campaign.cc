@@ -12,6 +12,7 @@
 #include "models/invariant_checker.h"
 #include "models/registry.h"
 #include "stress/interrupt.h"
+#include "stress/test_only_plant.h"
 
 namespace hvo::stress {
 
@@ -104,7 +105,10 @@ CampaignResult run_free_campaign(const CampaignConfig& config, const FindingSink
   if (auto* err = std::get_if<std::string>(&made)) throw std::invalid_argument(*err);
   Model& model = *std::get<std::unique_ptr<Model>>(made);
   HugetlbPool pool(machine, config.hstate, model);
+  plant_bugs(config.planted_bugs, model, pool);  // test-only; empty from the CLI
   InvariantChecker checker(machine, pool, model, boot_figures(machine));
+  pool.set_unlink_free_observer(
+      [&checker, &pool](Pfn head) { (void)checker.check_vmemmap_settled(head, pool.hstate()); });
   const uint64_t max_pool = max_pool_pages(machine, config.hstate);
   if (config.hstate.gigantic() && machine.buddy().counters().free_pages < 2 * config.hstate.nr_pages())
     throw std::invalid_argument("--memory is too small for 1G hugepages (at least 4G)");

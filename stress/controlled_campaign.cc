@@ -21,6 +21,7 @@
 #include "stress/interrupt.h"
 #include "stress/rng.h"
 #include "stress/tbb_executor.h"
+#include "stress/test_only_plant.h"
 #include "stress/workload.h"
 
 namespace hvo::stress {
@@ -80,10 +81,8 @@ struct World {
     machine.violations().set_listener([&probe = this->probe](const Violation& v) {
       if (!probe.first) probe.first = v;
     });
-    for (const std::string& bug : c.planted_bugs) {
-      if (bug == "surplus-past-overcommit") pool.plant_for_test(PoolPlantedBug::kNoOvercommitRecheck);
-      else model->plant_for_test(bug);
-    }
+    plant_bugs(c.planted_bugs, *model, pool);  // test-only; empty from the CLI
+    pool.set_unlink_free_observer([this](Pfn head) { (void)checker.check_vmemmap_settled(head, pool.hstate()); });
     // On the main task: no schedule point is a decision.
     set_up_pool(workload, actors);
     (void)pool.set_max_huge_pages(c.initial_pool);

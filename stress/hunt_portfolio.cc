@@ -11,6 +11,8 @@ namespace hvo::stress {
 
 namespace {
 constexpr uint64_t k64M = uint64_t{64} << 20;
+constexpr uint64_t kGiganticMaxSteps = 1'500'000;
+constexpr uint64_t kGiganticExecutionDivisor = 8;
 }  // namespace
 
 HuntDimensions hunt_dimensions(std::string_view model) {
@@ -25,6 +27,8 @@ HuntDimensions hunt_dimensions(std::string_view model) {
       {"2x1-empty-64M", 2, 1, 0, k64M},
       {"4x1-empty-64M", 4, 1, 0, k64M},
       {"4x4", 4, 4, 2, 0},
+      {"1G-1x1-empty", 1, 1, 0, 0, true},
+      {"1G-2x1-empty", 2, 1, 0, 0, true},
   };
   using sched::MemoryModel;
   using sched::StrategyKind;
@@ -50,7 +54,7 @@ CampaignConfig hunt_config(std::string_view model, const HuntDimensions& d, cons
   c.workload = d.workloads[p.workload];
   c.seed = seed;
   c.threads = shape.threads;
-  if (c.workload == "demote") c.hstate = kHstate1G;
+  if (c.workload == "demote" || shape.gigantic) c.hstate = kHstate1G;
   const bool faults = d.faults[p.fault];
   if (s.free) {
     c.mode = CampaignMode::kFree;
@@ -60,6 +64,16 @@ CampaignConfig hunt_config(std::string_view model, const HuntDimensions& d, cons
     return c;
   }
   c.mode = CampaignMode::kControlled;
+  if (shape.gigantic) {
+    // Preparing a 1 GiB folio's 262,144 struct pages and its HVO take about
+    // 600,000 schedule points: under the default bound every execution
+    // would stop before its HVO began. A higher bound lets one or two such
+    // folios be made, and no more (a walker over 1 GiB blocks would
+    // otherwise run for minutes); each execution still costs seconds, so
+    // the pull runs five of them.
+    c.max_steps = kGiganticMaxSteps;
+    executions = std::max<uint64_t>(1, executions / kGiganticExecutionDivisor);
+  }
   c.iterations = shape.iterations;
   c.initial_pool = shape.initial_pool;
   if (!c.hstate.gigantic()) c.memory_bytes = shape.memory_bytes;
@@ -73,7 +87,10 @@ CampaignConfig hunt_config(std::string_view model, const HuntDimensions& d, cons
 
 std::string describe(const HuntDimensions& d, const HuntPick& p) {
   const HuntScheduler& s = d.schedulers[p.scheduler];
-  return fmt::format("{} {} {}{}", d.workloads[p.workload], s.free ? "-" : d.shapes[p.shape].name, s.name,
+  const HuntShape& shape = d.shapes[p.shape];
+  // Free mode takes only the page size from the shape.
+  const std::string_view shape_name = !s.free ? shape.name : shape.gigantic ? "1G" : "-";
+  return fmt::format("{} {} {}{}", d.workloads[p.workload], shape_name, s.name,
                      d.faults[p.fault] ? " +alloc-failures" : "");
 }
 

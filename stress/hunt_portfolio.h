@@ -6,7 +6,9 @@
 //   workload   every workload of the catalogue (demote: 1 GiB pages)
 //   shape      CPUs x operations, initial pool, memory: the catalogue's
 //              scenario shapes (2 x 4 from a pool of 2, 2 x 1 and 4 x 1 from
-//              an empty pool in 64M, 4 x 4)
+//              an empty pool in 64M, 4 x 4), and 1 GiB pages (1 x 1 and
+//              2 x 1 from an empty pool: a walk over several vmemmap PMDs,
+//              whose later splits can fail after earlier PTEs were remapped)
 //   scheduler  controlled random / pct at depths 2, 3, 5 under sc, random
 //              under weak, pct 3 under tso; or free mode (real threads)
 //   faults     none, or allocation failure (controlled: --fail-allocs 2;
@@ -38,6 +40,7 @@ struct HuntShape {
   uint64_t iterations;
   uint64_t initial_pool;
   uint64_t memory_bytes;  // 0: the default
+  bool gigantic = false;  // 1 GiB pages
 };
 
 struct HuntScheduler {

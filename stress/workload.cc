@@ -101,6 +101,14 @@ const std::vector<Workload>& all_workloads() {
        "included",
        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1},
        {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}}},
+      {"overcommit",
+       "every CPU faults a hugepage with none free and holds it (giving the previous one back first), against "
+       "nr_overcommit_hugepages = 1: faults race for the last surplus hugepage the limit allows "
+       "(alloc_surplus_hugetlb_folio()'s check, then its re-check under hugetlb_lock once the folio is made)",
+       {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
+       {},
+       true,
+       1},
       {"demote", "1 GiB hugepages demoted into 2 MiB ones (batched HVO) against resizing, owners, walkers, speculative refs",
        {30, 15, 25, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15}},
   };

@@ -53,6 +53,11 @@ struct Workload {
   // run HVO beside a resize, which holds resize_lock, or beside another
   // fault. 0 (false): faults with nothing free get nothing.
   bool overcommit = false;
+  // The nr_overcommit_hugepages written when `overcommit`; 0: the resizer's
+  // ceiling (max_pool_pages()), which a few owners holding one surplus
+  // hugepage each never reach. A small one makes faults race for the last
+  // surplus hugepage the limit allows.
+  uint64_t overcommit_limit = 0;
 };
 
 [[nodiscard]] const std::vector<Workload>& all_workloads();

@@ -64,6 +64,7 @@ void HugetlbPool::unlink_free(Pfn head) {
   hugetlb_lock_.AssertHeld();
   auto it = std::find(free_list_.begin(), free_list_.end(), head);
   HVO_CHECK(it != free_list_.end(), "free folio missing from the free list");
+  if (unlink_free_observer_) unlink_free_observer_(head);
   free_list_.erase(it);
   --counters_.free_huge_pages;
 }

@@ -214,6 +214,13 @@ class HugetlbPool {
   void add_allocated_folios(const std::vector<Pfn>& heads) EXCLUDES(hugetlb_lock_);
 
   void plant_for_test(PoolPlantedBug bug) { planted_ = bug; }
+  // A checker's look at every folio taken off the free list (by an owner's
+  // dequeue, a shrink, a dissolve), made under hugetlb_lock at that moment:
+  // what the free list hands out must be a finished folio. Host-side only
+  // (no schedule point, no lock, nothing that reads through the MMU), so
+  // the schedules stay those of a run without it. Set before any CPU runs.
+  using UnlinkFreeObserver = std::function<void(Pfn head)>;
+  void set_unlink_free_observer(UnlinkFreeObserver o) { unlink_free_observer_ = std::move(o); }
 
   // --- observation -----------------------------------------------------------
   [[nodiscard]] PoolCounters counters() const EXCLUDES(hugetlb_lock_);
@@ -296,6 +303,7 @@ class HugetlbPool {
   uint64_t nr_overcommit_huge_pages_ GUARDED_BY(hugetlb_lock_) = 0;
   HwpoisonLedger hwpoison_;
   PoolPlantedBug planted_ = PoolPlantedBug::kNone;  // set before any CPU runs
+  UnlinkFreeObserver unlink_free_observer_;         // set before any CPU runs
   // Folios being dissolved, with the adjust_surplus their removal used: if
   // the model's update_and_free cannot restore one, it goes back as it
   // left, as dissolve_free_hugetlb_folio()'s own "add_hugetlb_folio(h,

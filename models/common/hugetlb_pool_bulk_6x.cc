@@ -141,13 +141,16 @@ std::optional<Pfn> HugetlbFolio6x::alloc_pool_huge_folio(HugetlbPool& pool, Gfp 
 void HugetlbFolio6x::prep_and_add_allocated_folios(HugetlbPool& pool, const std::vector<Pfn>& folio_list) {
   HVO_CHECK(batched_pool_resize(), "prep_and_add_allocated_folios() with the pool resizing one folio at a time");
   const Hstate& h = pool.hstate();
+  // Planted (enqueue-before-batched-hvo): allocatable before their HVO.
+  const bool enqueue_first = planted(kPlantedEnqueueBeforeHvo);
+  if (enqueue_first) pool.add_allocated_folios(folio_list);
   // "Send list for bulk vmemmap optimization processing"
   hugetlb_vmemmap_optimize_folios(h, folio_list);
   for (Pfn folio : folio_list)
     if (vmemmap_optimized(folio)) pool.note_optimized(vmemmap_pages_freed_per_folio(h));
   // "Add all new pool pages to free lists in one lock cycle": frozen since
   // the allocation, enqueued at refcount 0.
-  pool.add_allocated_folios(folio_list);
+  if (!enqueue_first) pool.add_allocated_folios(folio_list);
 }
 
 }  // namespace hvo::models

@@ -41,7 +41,10 @@ VmemmapResult VmemmapRemapper6x::vmemmap_remap_range(VmemmapAddr start, VmemmapA
     ret = walk_page_range_novma(start, end, walk);
   }
   if (ret != VmemmapResult::kOk) return ret;
-  if (walk.remap_pte && (walk.flags & VMEMMAP_REMAP_NO_TLB_FLUSH) == 0) m_.mmu().flush_tlb_kernel_range(start, end);
+  // Planted (remap-without-flush): the PTEs changed, no flush for them.
+  const bool no_flush = planted_ != nullptr && planted_->has(PlantedBugs::kRemapWithoutFlush);
+  if (walk.remap_pte && (walk.flags & VMEMMAP_REMAP_NO_TLB_FLUSH) == 0 && !no_flush)
+    m_.mmu().flush_tlb_kernel_range(start, end);
   return VmemmapResult::kOk;
 }
 

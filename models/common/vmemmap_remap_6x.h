@@ -22,6 +22,7 @@
 #include "models/common/vmemmap_split_6x.h"
 #include "models/common/vmemmap_walk_6x.h"
 #include "models/common/walk_checks.h"
+#include "models/planted_bugs.h"
 
 namespace hvo::models {
 
@@ -32,6 +33,9 @@ class VmemmapRemapper6x {
   [[nodiscard]] VmemmapResult vmemmap_remap_split(VmemmapAddr start, VmemmapAddr end, VmemmapAddr reuse);
   // free_vmemmap_page_list(list): free_vmemmap_page() of each, emptying it.
   void free_vmemmap_page_list(std::deque<Pfn>& list);
+  // The model's test-only planted bugs (models/planted_bugs.h), consulted
+  // by vmemmap_remap_range(); set once by the owner at construction.
+  void set_planted(const PlantedBugs& planted) { planted_ = &planted; }
 
  protected:
   // remap_pte and restore_pte: the generation's vmemmap_remap_pte() and
@@ -90,6 +94,7 @@ class VmemmapRemapper6x {
   [[nodiscard]] bool alloc_vmemmap_page_list(VmemmapAddr start, VmemmapAddr end, std::deque<Pfn>& list);
 
   VmemmapSplitter split_;
+  const PlantedBugs* planted_ = nullptr;
   const RemapPte remap_pte_;
   const RemapPte restore_pte_;
 };

@@ -25,7 +25,9 @@ class V17Model final : public Model {
   static constexpr unsigned kReserveVmemmapNr = 2;  // RESERVE_VMEMMAP_NR
   static const ModelInfo kInfo;
 
-  V17Model(Machine& machine, std::set<std::string> reverts) : Model(machine, std::move(reverts)), remap_(machine) {}
+  V17Model(Machine& machine, std::set<std::string> reverts) : Model(machine, std::move(reverts)), remap_(machine) {
+    remap_.set_planted(planted_);
+  }
 
   [[nodiscard]] const ModelInfo& info() const override { return kInfo; }
   [[nodiscard]] bool prep_new_hugetlb_folio(HugetlbPool& pool, Pfn head) override;

@@ -17,6 +17,7 @@
 
 #include "engine/gfp.h"
 #include "engine/machine.h"
+#include "models/planted_bugs.h"
 #include "models/common/walk_checks.h"
 
 namespace hvo::v17 {
@@ -48,6 +49,10 @@ class VmemmapRemapper {
   // changed then.
   [[nodiscard]] bool vmemmap_remap_alloc(VmemmapAddr start, VmemmapAddr end, VmemmapAddr reuse, Gfp gfp);
 
+  // The model's test-only planted bugs (models/planted_bugs.h), consulted
+  // by vmemmap_remap_range()'s flush; set once by the model at construction.
+  void set_planted(const PlantedBugs& planted) { planted_ = &planted; }
+
  private:
   void vmemmap_remap_range(VmemmapAddr start, VmemmapAddr end, VmemmapRemapWalk& walk);
   void vmemmap_pud_range(PhysAddr pgd, VmemmapAddr addr, VmemmapAddr end, VmemmapRemapWalk& walk);
@@ -69,6 +74,7 @@ class VmemmapRemapper {
   bool bug_on(bool cond, const char* what, VmemmapRemapWalk& walk);
 
   Machine& m_;
+  const PlantedBugs* planted_ = nullptr;
   models::WalkChecks checks_;
 };
 

@@ -57,7 +57,9 @@ V518Model::V518Model(Machine& machine, std::set<std::string> reverts)
       remap_(machine,
              v5_18::SplitFixes{.locking = models::split_locking(*this),
                                .pmd_page_under_lock = !reverted("3ce2c24cb68f")},
-             /*restore_wmb=*/!reverted("restore-wmb")) {}
+             /*restore_wmb=*/!reverted("restore-wmb")) {
+  remap_.set_planted(planted_);
+}
 
 // --- mm/hugetlb_vmemmap.c --------------------------------------------------------------
 
@@ -71,7 +73,9 @@ void V518Model::free_huge_page_vmemmap(HugetlbPool& pool, Pfn head) {
   if (vmemmap_pages == 0) return;
   // RESERVE_VMEMMAP_SIZE: the head's own vmemmap page is the reuse page.
   const VmemmapAddr vmemmap_addr = pfn_to_page(head) + kReserveVmemmapNr * kPageSize;
-  const VmemmapAddr vmemmap_end = vmemmap_addr + vmemmap_pages * kPageSize;
+  // Planted (range-one-page-short): the walk's end one page early.
+  const VmemmapAddr vmemmap_end =
+      vmemmap_addr + (vmemmap_pages - (planted(kPlantedRangeOnePageShort) ? 1 : 0)) * kPageSize;
   const VmemmapAddr vmemmap_reuse = VmemmapAddr(vmemmap_addr.value() - kPageSize);
   // On before the first tail becomes an alias of the head: from then on a
   // reader of an aligned tail may find a fake head (static_key.h).

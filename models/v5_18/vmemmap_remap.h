@@ -31,6 +31,7 @@
 
 #include "engine/gfp.h"
 #include "engine/machine.h"
+#include "models/planted_bugs.h"
 #include "models/common/walk_checks.h"
 #include "models/v5_18/vmemmap_split.h"
 
@@ -75,6 +76,10 @@ class VmemmapRemapper {
   // kNoMemory when the pages cannot be had; nothing is changed then.
   [[nodiscard]] VmemmapResult vmemmap_remap_alloc(VmemmapAddr start, VmemmapAddr end, VmemmapAddr reuse, Gfp gfp);
 
+  // The model's test-only planted bugs (models/planted_bugs.h), consulted
+  // by vmemmap_remap_range()'s flush; set once by the model at construction.
+  void set_planted(const PlantedBugs& planted) { planted_ = &planted; }
+
  private:
   [[nodiscard]] VmemmapResult vmemmap_remap_range(VmemmapAddr start, VmemmapAddr end, VmemmapRemapWalk& walk);
   [[nodiscard]] VmemmapResult vmemmap_pud_range(PhysAddr pgd, VmemmapAddr addr, VmemmapAddr end,
@@ -100,6 +105,7 @@ class VmemmapRemapper {
   bool bug_on(bool cond, const char* what, VmemmapRemapWalk& walk);
 
   Machine& m_;
+  const PlantedBugs* planted_ = nullptr;
   models::WalkChecks checks_;
   VmemmapSplitter split_;
   const bool restore_wmb_;

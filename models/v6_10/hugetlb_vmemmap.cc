@@ -53,13 +53,20 @@ VmemmapResult HugetlbVmemmap::_hugetlb_vmemmap_optimize_folio(const Hstate& h, P
   // and modifications to struct pages associated with the hugetlb page
   // could be to the OLD struct pages. Set the vmemmap optimized flag here so
   // that it is copied to the new head page."
-  folio_set_hugetlb_vmemmap_optimized(m_.pages(), folio);
+  // Planted (flag-set-before-deferred-flush): set after the remap instead,
+  // while this CPU may still translate the head to the old page.
+  const bool flag_late = planted_.has(PlantedBugs::kFlagBeforeDeferredFlush);
+  if (!flag_late) folio_set_hugetlb_vmemmap_optimized(m_.pages(), folio);
   const VmemmapRange r = vmemmap_range(h, folio);
+  // Planted (range-one-page-short): the walk stops one page early.
+  const VmemmapAddr end =
+      planted_.has(PlantedBugs::kRangeOnePageShort) ? VmemmapAddr(r.end.value() - kPageSize) : r.end;
   // "Remap the vmemmap virtual address range [@vmemmap_start, @vmemmap_end)
   // to the page which @vmemmap_reuse is mapped to. Add pages previously
   // mapping the range to vmemmap_pages list so that they can be freed by
   // the caller."
-  const VmemmapResult ret = remap_.vmemmap_remap_free(r.start, r.end, r.reuse, vmemmap_pages, flags);
+  const VmemmapResult ret = remap_.vmemmap_remap_free(r.start, end, r.reuse, vmemmap_pages, flags);
+  if (ret == VmemmapResult::kOk && flag_late) folio_set_hugetlb_vmemmap_optimized(m_.pages(), folio);
   if (ret != VmemmapResult::kOk) {
     key_.static_branch_dec();
     folio_clear_hugetlb_vmemmap_optimized(m_.pages(), folio);

@@ -52,8 +52,11 @@ struct HugetlbVmemmapFixes {
 
 class HugetlbVmemmap {
  public:
-  HugetlbVmemmap(Machine& machine, HugetlbVmemmapFixes fixes)
-      : m_(machine), fixes_(fixes), remap_(machine, fixes.nr_reset_struct_page) {}
+  // planted: the model's test-only planted bugs (models/planted_bugs.h).
+  HugetlbVmemmap(Machine& machine, HugetlbVmemmapFixes fixes, const PlantedBugs& planted)
+      : m_(machine), fixes_(fixes), planted_(planted), remap_(machine, fixes.nr_reset_struct_page) {
+    remap_.set_planted(planted);
+  }
 
   // hugetlb_vmemmap_optimize_folio(h, folio): one folio; the remap walk
   // flushes, then the old pages are freed.
@@ -97,6 +100,7 @@ class HugetlbVmemmap {
 
   Machine& m_;
   const HugetlbVmemmapFixes fixes_;
+  const PlantedBugs& planted_;
   VmemmapRemapper remap_;
   v5_18::StaticKey key_;
   // CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP_DEFAULT_ON. Read with READ_ONCE():

@@ -64,7 +64,7 @@ v6_10::HugetlbVmemmapFixes vmemmap_fixes(const Model& m) {
 
 V610Model::V610Model(Machine& machine, std::set<std::string> reverts)
     : HugetlbFolio6x(machine, std::move(reverts)),
-      vmemmap_(machine, vmemmap_fixes(*this)),
+      vmemmap_(machine, vmemmap_fixes(*this), planted_),
       fake_heads_(machine, vmemmap_.hugetlb_optimize_vmemmap_key(), /*check_fake_heads=*/true),
       page_ref_(machine, fake_heads_, /*refcount_first_acquire=*/!reverted("ref-acquire")) {}
 

@@ -27,14 +27,22 @@ VmemmapResult HugetlbVmemmap::_hugetlb_vmemmap_optimize_folio(const Hstate& h, P
   OperationScope op("__hugetlb_vmemmap_optimize_folio");
   if (!vmemmap_should_optimize_folio(h, folio)) return VmemmapResult::kOk;
   // vmemmap_get_tail(h->order, folio_zone(folio)): one zone here.
-  const std::optional<Pfn> vmemmap_tail = tails_.vmemmap_get_tail(h.order);
+  const std::optional<Pfn> vmemmap_tail =
+      tails_.vmemmap_get_tail(h.order, planted_.has(PlantedBugs::kTailLeakedByLoser));
   if (!vmemmap_tail) return VmemmapResult::kNoMemory;
   // "Very Subtle": with VMEMMAP_REMAP_NO_TLB_FLUSH, accesses until the
   // batch's flush may still reach the OLD head page; the flag is set before
   // the head page is copied so that the copy carries it.
-  folio_set_hugetlb_vmemmap_optimized(m_.pages(), folio);
+  // Planted (flag-set-before-deferred-flush): set after the remap instead,
+  // while this CPU may still translate the head to the old page.
+  const bool flag_late = planted_.has(PlantedBugs::kFlagBeforeDeferredFlush);
+  if (!flag_late) folio_set_hugetlb_vmemmap_optimized(m_.pages(), folio);
   const VmemmapRange r = vmemmap_range(h, folio);
-  const VmemmapResult ret = remap_.vmemmap_remap_free(r.start, r.end, r.reuse, *vmemmap_tail, vmemmap_pages, flags);
+  // Planted (range-one-page-short): the walk stops one page early.
+  const VmemmapAddr end =
+      planted_.has(PlantedBugs::kRangeOnePageShort) ? VmemmapAddr(r.end.value() - kPageSize) : r.end;
+  const VmemmapResult ret = remap_.vmemmap_remap_free(r.start, end, r.reuse, *vmemmap_tail, vmemmap_pages, flags);
+  if (ret == VmemmapResult::kOk && flag_late) folio_set_hugetlb_vmemmap_optimized(m_.pages(), folio);
   if (ret != VmemmapResult::kOk)
     folio_clear_hugetlb_vmemmap_optimized(m_.pages(), folio);
   return ret;

@@ -51,11 +51,15 @@ struct HugetlbVmemmapFixes {
 
 class HugetlbVmemmap {
  public:
-  HugetlbVmemmap(Machine& machine, HugetlbVmemmapFixes fixes)
+  // planted: the model's test-only planted bugs (models/planted_bugs.h).
+  HugetlbVmemmap(Machine& machine, HugetlbVmemmapFixes fixes, const PlantedBugs& planted)
       : m_(machine),
         fixes_(fixes),
+        planted_(planted),
         remap_(machine, fixes.split, fixes.restore_wmb),
-        tails_(machine, fixes.tail_cmpxchg) {}
+        tails_(machine, fixes.tail_cmpxchg, planted) {
+    remap_.set_planted(planted);
+  }
 
   // hugetlb_vmemmap_optimize_folio(h, folio): one folio; the remap walk
   // flushes, then the old pages are freed.
@@ -94,6 +98,7 @@ class HugetlbVmemmap {
 
   Machine& m_;
   const HugetlbVmemmapFixes fixes_;
+  const PlantedBugs& planted_;
   VmemmapRemapper remap_;
   VmemmapTails tails_;
   // CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP_DEFAULT_ON, read with READ_ONCE().

@@ -57,11 +57,7 @@ v7_1::HugetlbVmemmapFixes vmemmap_fixes(const Model& m) {
 }  // namespace
 
 V71Model::V71Model(Machine& machine, std::set<std::string> reverts)
-    : HugetlbFolio6x(machine, std::move(reverts)), vmemmap_(machine, vmemmap_fixes(*this)) {
-  // Planted bugs are set after construction (Model::plant_for_test()): the
-  // tails ask when they allocate.
-  vmemmap_.vmemmap_tails().set_planted_query([this](std::string_view bug) { return planted(bug); });
-}
+    : HugetlbFolio6x(machine, std::move(reverts)), vmemmap_(machine, vmemmap_fixes(*this), planted_) {}
 
 std::span<const std::string_view> V71Model::fixes_older_than_batched_resize() const {
   // Before 6.7's batched resize: d8d55f5616cf (5.x: the PMD split under

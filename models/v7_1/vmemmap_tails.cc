@@ -9,7 +9,6 @@
 #include "engine/schedule_point.h"
 #include "engine/struct_page.h"
 #include "engine/task.h"
-#include "models/model.h"
 
 namespace hvo::v7_1 {
 
@@ -53,7 +52,7 @@ void VmemmapTails::init_tail_page(Pfn page, Order order) {
   }
 }
 
-std::optional<Pfn> VmemmapTails::vmemmap_get_tail(Order order) {
+std::optional<Pfn> VmemmapTails::vmemmap_get_tail(Order order, bool planted_leak) {
   OperationScope op("vmemmap_get_tail");
   HVO_CHECK(order.value() <= kMaxFolioOrder, "an order above MAX_FOLIO_ORDER");
   std::atomic<uint64_t>& slot = vmemmap_tails_[order.value()];
@@ -71,7 +70,7 @@ std::optional<Pfn> VmemmapTails::vmemmap_get_tail(Order order) {
   }
   // Planted (tests only): published first, initialised after: a CPU that
   // reads the slot in between maps a page of PAGE_POISON.
-  const bool publish_first = planted_ && planted_(Model::kPlantedTailPublishedBeforeFilled);
+  const bool publish_first = planted_.has(PlantedBugs::kTailPublishedBeforeFilled);
   if (!publish_first) init_tail_page(*page, order);
   if (publish_first) {
     (void)check_published(m_.mem(), m_.violations(), *page, "installed in zone->vmemmap_tails[]");
@@ -100,7 +99,7 @@ std::optional<Pfn> VmemmapTails::vmemmap_get_tail(Order order) {
   if (slot.compare_exchange_strong(expected, struct_page_ptr(*page), std::memory_order_seq_cst)) return page;
   // Another CPU installed its page first: "__free_page(tail)", and use the
   // winner's (the value the failed cmpxchg() returned).
-  m_.page_alloc().free_pages(*page, Order(0));
+  if (!planted_leak) m_.page_alloc().free_pages(*page, Order(0));  // planted: the loser's page leaked
   return page_of_ptr(expected);
 }
 

@@ -34,12 +34,11 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <optional>
-#include <string_view>
 #include <vector>
 
 #include "engine/machine.h"
+#include "models/planted_bugs.h"
 
 namespace hvo::v7_1 {
 
@@ -51,14 +50,14 @@ inline constexpr unsigned kMaxFolioOrder = 18;
 class VmemmapTails {
  public:
   // use_cmpxchg false: the `tail-cmpxchg` revert.
-  VmemmapTails(Machine& machine, bool use_cmpxchg) : m_(machine), use_cmpxchg_(use_cmpxchg) {}
+  // planted: the model's test-only planted bugs (models/planted_bugs.h).
+  VmemmapTails(Machine& machine, bool use_cmpxchg, const PlantedBugs& planted)
+      : m_(machine), use_cmpxchg_(use_cmpxchg), planted_(planted) {}
 
   // vmemmap_get_tail(order, zone): the zone's shared tail page for `order`,
   // allocated and installed if there is none yet. nullopt for -ENOMEM.
-  [[nodiscard]] std::optional<Pfn> vmemmap_get_tail(Order order);
-
-  // Test-only: how the model answers Model::planted() (tests/stress).
-  void set_planted_query(std::function<bool(std::string_view)> planted) { planted_ = std::move(planted); }
+  // planted_leak: a test's planted bug (PlantedBugs::kTailLeakedByLoser).
+  [[nodiscard]] std::optional<Pfn> vmemmap_get_tail(Order order, bool planted_leak = false);
 
   // The installed page for `order`, read without a schedule point (checks).
   [[nodiscard]] std::optional<Pfn> peek(Order order) const;
@@ -72,7 +71,7 @@ class VmemmapTails {
 
   Machine& m_;
   const bool use_cmpxchg_;
-  std::function<bool(std::string_view)> planted_;
+  const PlantedBugs& planted_;  // the model's test-only planted bugs
   // The simulated address of zone->vmemmap_tails[order], named in the
   // schedule points of its accesses: fixed (bit 61, a range neither lock
   // instances, bit 63, nor scenario variables, bit 62, use), so that every

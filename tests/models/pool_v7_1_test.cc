@@ -220,7 +220,7 @@ TEST(V71SharedTailInstallTest, TailCmpxchgRevertedBothInstallAFolioMapsAnOrphanP
 // The same race under the controlled scheduler: two CPUs look the zone's
 // empty slot up at once, every interleaving the strategy picks.
 struct TailsWorld {
-  explicit TailsWorld(bool cmpxchg) : machine(config()), tails(machine, cmpxchg) {
+  explicit TailsWorld(bool cmpxchg) : machine(config()), tails(machine, cmpxchg, planted) {
     boot_free = machine.buddy().counters().free_pages;
   }
   static MachineConfig config() {
@@ -230,6 +230,7 @@ struct TailsWorld {
     return c;
   }
   Machine machine;
+  PlantedBugs planted;  // none
   v7_1::VmemmapTails tails;
   uint64_t boot_free = 0;
   std::optional<Pfn> got[2];
