@@ -18,6 +18,7 @@
 // one 64-bit access (Mmu reads with relaxed atomics).
 #pragma once
 
+#include <atomic>
 #include <optional>
 
 #include "engine/buddy.h"
@@ -106,6 +107,9 @@ class KernelPageTables {
   PhysMem& mem_;
   BuddyAllocator& buddy_;
   ViolationLog& log_;
+  // check_publication()'s last page found initialised: generation << 32 | pfn
+  // (a pfn fits 32 bits: MachineConfig::kMaxMemory is 2^28 frames).
+  mutable std::atomic<uint64_t> last_initialised_{~uint64_t{0}};
   PteAccess policy_;
   InitMm init_mm_;
 };
