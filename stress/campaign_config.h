@@ -3,6 +3,7 @@
 // runs it again.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -62,6 +63,11 @@ struct CampaignConfig {
   // "surplus-past-overcommit": HugetlbPool's kNoOvercommitRecheck). Never
   // set by the CLI, so in neither command_line() nor the replay file.
   std::set<std::string> planted_bugs;
+  // Controlled mode: no execution starts after this moment (hunt's time
+  // budget: a pull of 1 GiB executions can take seconds each). A stop here
+  // is the search's end, not an interruption. Host-side, like `jobs`: in
+  // neither the replay file nor command_line().
+  std::optional<std::chrono::steady_clock::time_point> stop_at;
   // How many executions run at once (threads, each with its own scheduler
   // and world; controlled_campaign.cc). How the search runs, not what it finds: the
   // result is the same for every value (controlled_campaign.h), so it is in

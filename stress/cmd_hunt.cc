@@ -123,6 +123,8 @@ ExitCode run_hunt(const po::variables_map& vm, std::ostream& out) {
                                            std::min(kPullFreeMs, std::max<uint64_t>(200, budget_ms - elapsed_ms())));
     c.reverts = reverts;
     c.planted_bugs = planted;
+    // The budget binds inside a pull too: no execution starts after it.
+    c.stop_at = t0 + std::chrono::milliseconds(budget_ms);
     c.out_dir = out_dir;
     const std::string name = stress::describe(dims, pick);
     ++pulls;

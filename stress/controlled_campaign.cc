@@ -215,8 +215,11 @@ sched::Options search_options(const CampaignConfig& c) {
   o.memory_model = c.memory_model;
   o.stop_on_violation = true;
   o.stop_at_first_failure = true;
-  // SIGINT/SIGTERM (interrupt.h) end the search between two executions.
-  o.stop_requested = [] { return interrupt_requested(); };
+  // SIGINT/SIGTERM (interrupt.h) end the search between two executions;
+  // so does the deadline (run_controlled() tells the two apart).
+  o.stop_requested = [stop_at = c.stop_at] {
+    return interrupt_requested() || (stop_at && std::chrono::steady_clock::now() >= *stop_at);
+  };
   return o;
 }
 
@@ -303,6 +306,7 @@ ControlledResult run_controlled_parallel(const CampaignConfig& c) {
       rep.interrupted = true;
       break;
     }
+    if (c.stop_at && std::chrono::steady_clock::now() >= *c.stop_at) break;  // the deadline: the search's end
     // Under PCT the first execution measures k alone: every other would be
     // run with k unknown and discarded.
     const uint64_t size = pct && k == 0 ? 1 : uint64_t{4} * c.jobs;
@@ -384,6 +388,8 @@ ControlledResult run_controlled(const CampaignConfig& c) {
     const CoverageScope coverage(&sink);
     r.report = sched::explore(scenario, o);
   }
+  // A stop at the deadline is the search's end, not an interruption.
+  if (r.report.interrupted && !interrupt_requested()) r.report.interrupted = false;
   r.coverage = sink.report();
   if (r.report.first_failure) {
     // It was the last execution: the probe still holds its violation.
